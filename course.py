@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""One entry point for learners and maintainers.
+
+    python3 course.py lab     # create the environment on first use, then open JupyterLab
+    python3 course.py test    # create the environment on first use, then run every test
+    python3 course.py bench   # the benchmarks (they print figures; they never fail on speed)
+
+The environment is a virtual environment in `.venv/`, installed from `requirements-lock.txt`
+(the exact versions the tests use) plus this checkout's `helpers` package. It is reinstalled
+only when the lock file or `pyproject.toml` changes. Anything after the command is passed on:
+`python3 course.py test -k baseline`, `python3 course.py lab --port 8890`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements-lock.txt"
+STAMP = VENV / "course-installed.txt"
+
+# The README's test command runs exactly this: the helpers' unit tests, then every notebook
+# re-executed by nbval and compared with its stored outputs.
+TEST_ARGS = ["-p", "no:cacheprovider", "tests", "notebooks", "--nbval",
+             "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
+             "--nbval-cell-timeout", "900"]
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def wanted_stamp() -> str:
+    h = hashlib.sha256()
+    for f in (LOCK, ROOT / "pyproject.toml"):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def ensure_env() -> Path:
+    "Create `.venv` and install the locked environment, unless it is already up to date."
+    py = venv_python()
+    if STAMP.is_file() and STAMP.read_text().strip() == wanted_stamp() and py.exists():
+        return py
+    if sys.version_info[:2] != (3, 11):
+        print(f"note: the lock file was made with Python 3.11; this is {sys.version.split()[0]}.")
+    if not py.exists():
+        print("Creating the course environment in .venv/ (first run only) ...", flush=True)
+        try:
+            venv.create(VENV, with_pip=True)
+        except Exception as e:  # Debian without python3-venv, for instance
+            sys.exit(f"Could not create .venv ({e}): on Debian/Ubuntu run "
+                     f"'sudo apt install python3-venv' and try again.")
+    pip = [str(py), "-m", "pip", "install", "--disable-pip-version-check"]
+    print("Installing the pinned packages (a few minutes the first time) ...", flush=True)
+    subprocess.run(pip + ["-q", "-r", str(LOCK)], check=True, cwd=ROOT)
+    subprocess.run(pip + ["-q", "--no-deps", "--no-build-isolation", "-e", "."], check=True, cwd=ROOT)
+    STAMP.write_text(wanted_stamp() + "\n")
+    return py
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"lab", "test", "bench", "env"}:
+        print(__doc__.strip())
+        return 2
+    cmd, rest = argv[0], argv[1:]
+    py = str(ensure_env())
+    if cmd == "env":
+        return 0
+    if cmd == "lab":
+        return subprocess.call([py, "-m", "jupyter", "lab", str(ROOT / "notebooks"), *rest], cwd=ROOT)
+    if cmd == "test":
+        return subprocess.call([py, "-m", "pytest", *TEST_ARGS, *rest], cwd=ROOT)
+    benches = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    status = 0
+    for b in benches:
+        if rest and not any(r in b.name for r in rest):
+            continue
+        print(f"== {b.relative_to(ROOT)}", flush=True)
+        status |= subprocess.call([py, str(b)], cwd=ROOT)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

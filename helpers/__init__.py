@@ -1,0 +1,17 @@
+"""Helpers for the 'MNIST basics' notebook series.
+
+Each function is taught in one notebook and imported from here by the later ones; its
+docstring names the notebook that explains it.
+"""
+from .baseline import is_3, mnist_distance
+from .data import MnistDataError, check_mnist_folder, data_dir, get_mnist
+from .images import image_files, load_digits
+from .plotting import (draw_broadcast, pixel_table, plot_function, show_digit, show_digits,
+                       use_course_style)
+from .setup import course_setup, seed_everything
+
+__version__ = "0.1.0"
+__all__ = ["is_3", "mnist_distance", "MnistDataError", "check_mnist_folder", "data_dir",
+           "get_mnist", "image_files", "load_digits", "pixel_table", "plot_function",
+           "show_digit", "show_digits", "use_course_style", "draw_broadcast", "course_setup",
+           "seed_everything"]

@@ -1,0 +1,136 @@
+"""One look for every figure of the series: titled, labelled, readable.
+
+`use_course_style` is called by `course_setup` at the top of each notebook. The drawing
+helpers say in their docstrings which notebook first explains what they draw.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+__all__ = ["use_course_style", "show_digit", "show_digits", "pixel_table", "plot_function",
+           "draw_broadcast"]
+
+DIGIT_CMAP = "Greys"
+
+
+def use_course_style() -> None:
+    "Set matplotlib defaults shared by all notebooks (size, grid, fonts)."
+    plt.rcParams.update({
+        "figure.figsize": (6, 4), "figure.dpi": 90, "savefig.dpi": 90,
+        "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,
+        "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
+        "axes.spines.right": False, "figure.titlesize": 13, "figure.titleweight": "bold",
+        "legend.frameon": False, "image.cmap": DIGIT_CMAP,
+    })
+
+
+def _as_array(img) -> np.ndarray:
+    if isinstance(img, torch.Tensor):
+        img = img.detach().cpu().float().numpy()
+    return np.asarray(img, dtype=float)
+
+
+def show_digit(img, title: str, ax: plt.Axes | None = None, labels: bool = True) -> plt.Axes:
+    """Draw one 28x28 digit in black on white with a title (notebook 01).
+
+    With `labels`, the axes say which way is a pixel row and which a column.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3, 3))
+    ax.imshow(_as_array(img), cmap=DIGIT_CMAP)
+    ax.set_title(title)
+    ax.grid(False)
+    if labels:
+        ax.set_xlabel("pixel column")
+        ax.set_ylabel("pixel row")
+    else:
+        ax.set_axis_off()  # the title stays; ticks and frame go
+    return ax
+
+
+def show_digits(imgs: Sequence, titles: Sequence[str], suptitle: str,
+                ncols: int | None = None, size: float = 1.8) -> plt.Figure:
+    "Draw several digits in a grid, each with its own title, under one overall title."
+    n = len(imgs)
+    ncols = ncols or n
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.6),
+                             squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for img, title, ax in zip(imgs, titles, axes.flat):
+        show_digit(img, title, ax=ax, labels=False)
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def pixel_table(img, rows: slice = slice(4, 15), cols: slice = slice(4, 22)):
+    """A pandas table of pixel values, each cell shaded by its value (notebook 01)."""
+    import pandas as pd
+    values = _as_array(img)[rows, cols].astype(int)
+    df = pd.DataFrame(values, index=range(rows.start, rows.stop), columns=range(cols.start, cols.stop))
+    return (df.style.set_uuid("pixels").background_gradient(DIGIT_CMAP, vmin=0, vmax=255, axis=None)
+              .set_properties(**{"font-size": "7pt", "width": "2.2em", "text-align": "center"})
+              .set_caption(f"Pixel values, rows {rows.start}-{rows.stop - 1}, "
+                           f"columns {cols.start}-{cols.stop - 1} (0 = white, 255 = black)"))
+
+
+def plot_function(f: Callable, xmin: float = -2.0, xmax: float = 2.0, title: str = "",
+                  xlabel: str = "x", ylabel: str = "f(x)", mark: float | None = None,
+                  ax: plt.Axes | None = None, steps: int = 200) -> plt.Axes:
+    """Plot `f` over [xmin, xmax], optionally marking the point at x = `mark` (notebook 03)."""
+    if ax is None:
+        _, ax = plt.subplots()
+    x = torch.linspace(xmin, xmax, steps)
+    with torch.no_grad():
+        ax.plot(x.numpy(), _as_array(f(x)), lw=2)
+        if mark is not None:
+            y = float(f(torch.tensor(float(mark))))
+            ax.scatter([mark], [y], color="tab:red", zorder=3, label=f"x = {mark:g}, f(x) = {y:g}")
+            ax.legend()
+    ax.set_title(title or getattr(f, "__name__", "f"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def _draw_grid(ax, values, x0: float, y0: float, faded_rows=(), color="tab:blue") -> None:
+    values = np.atleast_2d(values)
+    for r, row in enumerate(values):
+        for c, v in enumerate(row):
+            faded = r in faded_rows
+            ax.add_patch(plt.Rectangle((x0 + c, y0 - r), 1, -1, fill=True, lw=1.2,
+                                       facecolor=color, alpha=0.12 if faded else 0.35,
+                                       edgecolor="grey" if faded else "black",
+                                       linestyle="--" if faded else "-"))
+            ax.text(x0 + c + 0.5, y0 - r - 0.5, f"{v:g}", ha="center", va="center",
+                    fontsize=10, color="grey" if faded else "black")
+
+
+def draw_broadcast(a, b) -> plt.Figure:
+    """Picture `a + b` for a matrix `a` and a row vector `b`, with `b`'s virtual copies
+    drawn dashed: broadcasting repeats it along the missing axis without copying (notebook 02)."""
+    a, b = np.asarray(a), np.asarray(b)
+    rows, cols = a.shape
+    fig, ax = plt.subplots(figsize=(10, 2.8))
+    gap = 1.6
+    _draw_grid(ax, a, 0, 0)
+    _draw_grid(ax, np.broadcast_to(b, a.shape), cols + gap, 0, faded_rows=range(1, rows),
+               color="tab:orange")
+    _draw_grid(ax, a + b, 2 * (cols + gap), 0, color="tab:green")
+    for i, sym in enumerate("+="):
+        ax.text((i + 1) * (cols + gap) - gap / 2, -rows / 2, sym, fontsize=20, ha="center", va="center")
+    for i, label in enumerate([f"a, shape {a.shape}", f"b, shape {b.shape}\n(dashed rows are not stored)",
+                               f"a + b, shape {(a + b).shape}"]):
+        ax.text(i * (cols + gap) + cols / 2, -rows - 0.35, label, ha="center", va="top", fontsize=10)
+    ax.set_xlim(-0.3, 3 * cols + 2 * gap + 0.3)
+    ax.set_ylim(-rows - 1.4, 0.3)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("Broadcasting: b is stretched over a's rows, element by element")
+    return fig

@@ -1,0 +1,179 @@
+"""get_mnist: mirror, checksums, safe all-or-nothing extraction, one-sentence errors."""
+import hashlib
+import subprocess
+import sys
+import tarfile
+import urllib.error
+
+import pytest
+
+import helpers.data as data
+from helpers import MnistDataError, get_mnist
+from conftest import ROOT, TINY_SAMPLE, add_bytes, make_sample_archive
+
+URL = "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz"
+
+
+def one_sentence(msg: str) -> bool:
+    return msg.count(": ") >= 1 and msg.rstrip().endswith(".") and "\n" not in msg
+
+
+def leftovers(home):
+    return sorted(p.name for p in home.iterdir() if "partial" in p.name)
+
+
+def test_extracts_from_mirror_and_reuses(tiny_layout, data_home):
+    home, mirror = data_home
+    make_sample_archive(mirror / "mnist_sample.tgz")
+    path = get_mnist(URL)
+    assert path == home / "mnist_sample"
+    assert len(list((path / "train" / "3").glob("*.png"))) == 2
+    assert (path / "labels.csv").is_file()
+    (mirror / "mnist_sample.tgz").unlink()  # a second call must not need the archive
+    assert get_mnist(URL) == path
+    assert leftovers(home) == []
+
+
+def test_checksum_verified(tiny_layout, data_home):
+    home, mirror = data_home
+    arch = make_sample_archive(mirror / "mnist_sample.tgz")
+    good = hashlib.sha256(arch.read_bytes()).hexdigest()
+    (mirror / "SHA256SUMS").write_text(f"{good}  mnist_sample.tgz\n")
+    assert get_mnist(URL).is_dir()
+
+
+def test_checksum_mismatch_names_file_and_both_sums(tiny_layout, data_home):
+    home, mirror = data_home
+    arch = make_sample_archive(mirror / "mnist_sample.tgz")
+    actual = hashlib.sha256(arch.read_bytes()).hexdigest()
+    (mirror / "SHA256SUMS").write_text(f"{'0' * 64}  mnist_sample.tgz\n")
+    with pytest.raises(MnistDataError) as e:
+        get_mnist(URL)
+    msg = str(e.value)
+    assert "mnist_sample.tgz" in msg and "0" * 64 in msg and actual in msg
+    assert one_sentence(msg)
+    assert not (home / "mnist_sample").exists()
+
+
+def test_no_network_and_no_mirror(tiny_layout, data_home, monkeypatch):
+    home, _ = data_home
+    monkeypatch.delenv(data.MIRROR_ENV)
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+    monkeypatch.setattr("fastdownload.download_and_check", offline)
+    with pytest.raises(MnistDataError) as e:
+        get_mnist(URL)
+    msg = str(e.value)
+    assert "MNIST_MIRROR" in msg and URL in msg and one_sentence(msg)
+    assert not (home / "mnist_sample").exists()
+
+
+def test_mirror_not_a_folder(tiny_layout, data_home, monkeypatch, tmp_path):
+    monkeypatch.setenv(data.MIRROR_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(MnistDataError, match="not a folder"):
+        get_mnist(URL)
+
+
+def test_mirror_without_the_archive(tiny_layout, data_home):
+    with pytest.raises(MnistDataError, match="has no mnist_sample.tgz") as e:
+        get_mnist(URL)
+    assert one_sentence(str(e.value))
+
+
+def test_truncated_archive_leaves_nothing_behind(tiny_layout, data_home):
+    home, mirror = data_home
+    arch = make_sample_archive(mirror / "mnist_sample.tgz")
+    arch.write_bytes(arch.read_bytes()[: arch.stat().st_size // 2])
+    with pytest.raises(MnistDataError, match="damaged or incomplete") as e:
+        get_mnist(URL)
+    assert one_sentence(str(e.value))
+    assert not (home / "mnist_sample").exists()
+    assert leftovers(home) == []
+
+
+def test_archive_with_too_few_images_is_refused(tiny_layout, data_home, monkeypatch):
+    home, mirror = data_home
+    make_sample_archive(mirror / "mnist_sample.tgz")
+    monkeypatch.setitem(data.LAYOUTS["mnist_sample"], "valid/7", 3)  # expect one more than there is
+    with pytest.raises(MnistDataError, match="not a complete copy"):
+        get_mnist(URL)
+    assert not (home / "mnist_sample").exists()
+    assert leftovers(home) == []
+
+
+def test_member_escaping_the_folder_is_refused(tiny_layout, data_home, tmp_path):
+    home, mirror = data_home
+    make_sample_archive(mirror / "mnist_sample.tgz",
+                        extra=lambda tar: add_bytes(tar, "mnist_sample/../../evil.txt", b"x"))
+    with pytest.raises(MnistDataError, match="outside"):
+        get_mnist(URL)
+    assert not (tmp_path / "evil.txt").exists()
+    assert not (home / "mnist_sample").exists()
+
+
+def test_link_member_is_refused(tiny_layout, data_home):
+    home, mirror = data_home
+
+    def link(tar):
+        info = tarfile.TarInfo("mnist_sample/train/3/link.png")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(info)
+    make_sample_archive(mirror / "mnist_sample.tgz", extra=link)
+    with pytest.raises(MnistDataError, match="not a plain file"):
+        get_mnist(URL)
+
+
+def test_archive_of_something_else(tiny_layout, data_home):
+    home, mirror = data_home
+    make_sample_archive(mirror / "mnist_sample.tgz", top="cats_and_dogs")
+    with pytest.raises(MnistDataError, match="not an MNIST archive"):
+        get_mnist(URL)
+
+
+def test_existing_incomplete_folder_is_not_trusted(tiny_layout, data_home):
+    home, mirror = data_home
+    (home / "mnist_sample" / "train" / "3").mkdir(parents=True)
+    make_sample_archive(mirror / "mnist_sample.tgz")
+    with pytest.raises(MnistDataError, match="delete that folder") as e:
+        get_mnist(URL)
+    assert one_sentence(str(e.value))
+
+
+def test_unknown_url():
+    with pytest.raises(ValueError, match="URLs.MNIST_SAMPLE"):
+        get_mnist("https://example.com/imagenette.tgz")
+
+
+def test_two_processes_at_once(tiny_layout, data_home):
+    "Two notebooks starting together both get a complete folder, and nothing is left half-done."
+    home, mirror = data_home
+    make_sample_archive(mirror / "mnist_sample.tgz")
+    code = ("import helpers.data as d; "
+            f"d.LAYOUTS['mnist_sample'] = {TINY_SAMPLE!r}; "
+            f"print(d.get_mnist({URL!r}))")
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert {o.strip() for o, _ in outs} == {str(home / "mnist_sample")}
+    assert leftovers(home) == []
+
+
+def test_extract_archive_loses_the_race_gracefully(tiny_layout, tmp_path):
+    "If another process renamed its copy into place first, ours is dropped and theirs used."
+    arch = make_sample_archive(tmp_path / "mnist_sample.tgz")
+    first = data.extract_archive(arch, tmp_path / "out", "mnist_sample")
+    second = data.extract_archive(arch, tmp_path / "out", "mnist_sample")
+    assert first == second
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_real_mirror_has_every_image():
+    "The mirror CI uses holds exactly the images of fastai's archives (skipped without one)."
+    import os
+    mirror = os.environ.get(data.MIRROR_ENV)
+    if not mirror:
+        pytest.skip("MNIST_MIRROR is not set")
+    path = get_mnist(URL)
+    assert data.check_mnist_folder(path, "mnist_sample") == path

@@ -1,0 +1,156 @@
+"""The notebooks as learners see them: clean stored runs, shared cells in step, no drift
+between a function taught in a notebook and its copy in helpers/."""
+import ast
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import helpers
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ids = [p.name for p in NOTEBOOKS]
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def output_text(cell):
+    parts = []
+    for o in cell.get("outputs", []):
+        parts.append("".join(o.get("text", "")))
+        for key, value in o.get("data", {}).items():
+            if key.startswith("text/") or key.endswith("json"):
+                parts.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(parts)
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 2
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_stored_outputs_are_a_clean_run(path):
+    cells = code_cells(load(path))
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), "re-run the notebook from a fresh kernel"
+    errors = [o for c in cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors, "a stored output is an error"
+    assert any(c.get("outputs") for c in cells), "no stored outputs"
+
+
+# Absolute paths of the machine the notebook ran on must not be stored.
+LEAKS = re.compile(r"(/home/|/root/|/Users/|/tmp/|/work/|/private/|[A-Z]:\\\\)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_outputs_hold_no_machine_paths(path):
+    here = {str(ROOT), str(Path.home())}
+    for i, cell in enumerate(code_cells(load(path))):
+        text = output_text(cell)
+        assert not LEAKS.search(text), f"code cell {i + 1} prints an absolute path"
+        assert not any(h in text for h in here), f"code cell {i + 1} prints an absolute path"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_shape(path):
+    "Badge, title with 'What you will learn', setup cell, ..., recap, navigation."
+    cells = load(path)["cells"]
+    assert "colab.research.google.com" in "".join(cells[0]["source"])
+    head = "".join(cells[1]["source"])
+    assert head.startswith("# ") and "**What you will learn:**" in head
+    assert "course-setup" in cells[2]["metadata"].get("tags", [])
+    assert "".join(cells[-2]["source"]).startswith("## Recap")
+    assert "course-nav" in cells[-1]["metadata"].get("tags", [])
+
+
+def test_badges_setup_cells_and_navigation_are_in_sync():
+    r = subprocess.run([sys.executable, "tools/sync_notebooks.py", "--check"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+
+
+def test_repository_address_is_configured_once():
+    "No notebook or the README names the repository except through the generated cells."
+    url = re.search(r'repository = "([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    owner_repo = url.split("github.com/", 1)[1]
+    for path in NOTEBOOKS:
+        for cell in load(path)["cells"]:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if owner_repo in "".join(cell["source"]):
+                assert tags and tags[0] in {"course-badge", "course-setup", "course-nav"}, path.name
+
+
+def _strip_docstring(fn: ast.FunctionDef) -> str:
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    fn = ast.FunctionDef(name=fn.name, args=fn.args, body=body, decorator_list=[], returns=None,
+                         type_params=[]) if sys.version_info >= (3, 12) else \
+        ast.FunctionDef(name=fn.name, args=fn.args, body=body, decorator_list=[], returns=None)
+    for a in fn.args.args:
+        a.annotation = None
+    return ast.dump(ast.Module(body=[fn], type_ignores=[]), annotate_fields=False)
+
+
+def taught_functions():
+    "(notebook, name, definition) for each function a notebook defines that helpers also has."
+    found = []
+    for path in NOTEBOOKS:
+        for cell in code_cells(load(path)):
+            src = "".join(cell["source"])
+            src = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!")))
+            for node in ast.parse(src).body:
+                if isinstance(node, ast.FunctionDef) and hasattr(helpers, node.name):
+                    found.append((path.name, node.name, node))
+    return found
+
+
+def test_some_functions_are_taught():
+    assert {name for _, name, _ in taught_functions()} >= {"mnist_distance", "is_3"}
+
+
+@pytest.mark.parametrize("nb,name,node", taught_functions(),
+                         ids=[f"{nb}:{name}" for nb, name, _ in taught_functions()])
+def test_taught_function_matches_helpers(nb, name, node):
+    "A notebook teaches the function; helpers/ holds the same code, and names that notebook."
+    obj = getattr(helpers, name)
+    lib = ast.parse(inspect.getsource(obj)).body[0]
+    assert _strip_docstring(node) == _strip_docstring(lib), f"{name} drifted from helpers/"
+    assert f"notebook {nb[:2]}" in (obj.__doc__ or ""), f"{name}'s docstring should name {nb}"
+
+
+def test_colab_branch_of_the_setup_cell(tmp_path):
+    """With the Colab check forced and the install source pointed at this checkout, the setup
+    cell installs the helpers and nothing else: torch and fastai are left alone."""
+    setup = "".join(load(NOTEBOOKS[0])["cells"][2]["source"])
+    report = tmp_path / "report.json"
+    script = tmp_path / "setup_cell.ipy"
+    script.write_text(setup)
+    # The dry run's report is asked for on the command line, not through PIP_* variables,
+    # which pip's build step would inherit and overwrite the report with its own.
+    env = dict(os.environ, COURSE_FORCE_COLAB="1", MPLBACKEND="Agg",
+               COURSE_HELPERS_SOURCE=f"{ROOT} --dry-run --report {report}")
+    r = subprocess.run([sys.executable, "-m", "IPython", "--quick", "--no-banner", str(script)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    installs = {i["metadata"]["name"].lower() for i in json.loads(report.read_text())["install"]}
+    assert installs == {"mnist-basics-helpers"}
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 course.py test" in readme
+    assert re.search(r"^\s*python3 course\.py test\b", ci, re.M)
