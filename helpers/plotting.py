@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 __all__ = ["use_course_style", "show_digit", "show_digits", "pixel_table", "plot_function",
-           "draw_broadcast"]
+           "draw_broadcast", "show_preds", "draw_sgd_loop"]
 
 DIGIT_CMAP = "Greys"
 
@@ -54,7 +54,7 @@ def show_digit(img, title: str, ax: plt.Axes | None = None, labels: bool = True)
 
 def show_digits(imgs: Sequence, titles: Sequence[str], suptitle: str,
                 ncols: int | None = None, size: float = 1.8) -> plt.Figure:
-    "Draw several digits in a grid, each with its own title, under one overall title."
+    "Draw several digits in a grid, each with its own title, under one overall title (notebook 01)."
     n = len(imgs)
     ncols = ncols or n
     nrows = -(-n // ncols)
@@ -133,4 +133,46 @@ def draw_broadcast(a, b) -> plt.Figure:
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title("Broadcasting: b is stretched over a's rows, element by element")
+    return fig
+
+
+def show_preds(t, actual, preds, title: str = "Predictions against measurements",
+               ax: plt.Axes | None = None) -> plt.Axes:
+    """Scatter the measured points and the model's predictions for them (notebook 03)."""
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.scatter(_as_array(t), _as_array(actual), label="measured", s=18)
+    ax.scatter(_as_array(t), _as_array(preds), color="tab:red", label="predicted", s=18)
+    ax.set_title(title)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("speed")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def draw_sgd_loop() -> plt.Figure:
+    """The seven steps of stochastic gradient descent as a loop diagram (notebook 03)."""
+    steps = ["1. initialise\nthe weights", "2. predict", "3. measure\nthe loss",
+             "4. compute the\ngradients", "5. step the\nweights", "6. repeat", "7. stop"]
+    xs = [0, 2.5, 5.0, 7.7, 10.4, 5.0, 13.0]
+    ys = [0, 0, 0, 0, 0, -1.6, 0]
+    half = [0.85, 0.65, 0.8, 1.05, 0.8, 0.65, 0.55]  # half-widths of the boxes, for the arrows
+    fig, ax = plt.subplots(figsize=(11, 3))
+    for (x, y, s) in zip(xs, ys, steps):
+        ax.text(x, y, s, ha="center", va="center", fontsize=10,
+                bbox=dict(boxstyle="round,pad=0.5", fc="#dbe9f6" if s[0] not in "67" else "#fde3c8",
+                          ec="black"))
+
+    def arrow(x0, y0, x1, y1, rad=0.0):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="-|>", lw=1.5, connectionstyle=f"arc3,rad={rad}"))
+    for a, b in [(0, 1), (1, 2), (2, 3), (3, 4), (4, 6)]:
+        arrow(xs[a] + half[a] + 0.1, 0, xs[b] - half[b] - 0.1, 0)
+    arrow(xs[4], -0.45, xs[5] + half[5] + 0.1, -1.6, rad=-0.2)   # step -> repeat
+    arrow(xs[5] - half[5] - 0.1, -1.6, xs[1], -0.4, rad=-0.2)    # repeat -> predict
+    ax.text((xs[4] + xs[6]) / 2, 0.35, "good enough?", ha="center", fontsize=9, style="italic")
+    ax.set_xlim(-1.2, 14.0)
+    ax.set_ylim(-2.3, 0.8)
+    ax.axis("off")
+    ax.set_title("Stochastic gradient descent: seven steps, most of them in a loop")
     return fig

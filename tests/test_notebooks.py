@@ -1,6 +1,7 @@
 """The notebooks as learners see them: clean stored runs, shared cells in step, no drift
 between a function taught in a notebook and its copy in helpers/."""
 import ast
+import copy
 import inspect
 import json
 import os
@@ -92,43 +93,65 @@ def test_repository_address_is_configured_once():
                 assert tags and tags[0] in {"course-badge", "course-setup", "course-nav"}, path.name
 
 
-def _strip_docstring(fn: ast.FunctionDef) -> str:
-    body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    fn = ast.FunctionDef(name=fn.name, args=fn.args, body=body, decorator_list=[], returns=None,
-                         type_params=[]) if sys.version_info >= (3, 12) else \
-        ast.FunctionDef(name=fn.name, args=fn.args, body=body, decorator_list=[], returns=None)
-    for a in fn.args.args:
-        a.annotation = None
-    return ast.dump(ast.Module(body=[fn], type_ignores=[]), annotate_fields=False)
+class _Normalise(ast.NodeTransformer):
+    "Drop what may differ between a notebook's teaching copy and helpers/: docstrings, type hints."
+    def _strip(self, node):
+        self.generic_visit(node)
+        body = node.body
+        if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:]
+        if hasattr(node, "returns"):
+            node.returns = None
+        return node
+    visit_FunctionDef = visit_ClassDef = _strip
+
+    def visit_arg(self, node):
+        node.annotation = None
+        return node
 
 
-def taught_functions():
-    "(notebook, name, definition) for each function a notebook defines that helpers also has."
-    found = []
+def normalised(node) -> str:
+    return ast.dump(_Normalise().visit(copy.deepcopy(node)), annotate_fields=False)
+
+
+def taught_definitions():
+    """(notebook, name, node) for each function or class a notebook defines that helpers also
+    has; when a notebook improves a definition step by step, its last version counts."""
+    found = {}
     for path in NOTEBOOKS:
         for cell in code_cells(load(path)):
             src = "".join(cell["source"])
             src = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!")))
             for node in ast.parse(src).body:
-                if isinstance(node, ast.FunctionDef) and hasattr(helpers, node.name):
-                    found.append((path.name, node.name, node))
-    return found
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and hasattr(helpers, node.name):
+                    found[(path.name, node.name)] = node
+    return [(nb, name, node) for (nb, name), node in found.items()]
 
 
 def test_some_functions_are_taught():
-    assert {name for _, name, _ in taught_functions()} >= {"mnist_distance", "is_3"}
+    assert {name for _, name, _ in taught_definitions()} >= {"mnist_distance", "is_3"}
 
 
-@pytest.mark.parametrize("nb,name,node", taught_functions(),
-                         ids=[f"{nb}:{name}" for nb, name, _ in taught_functions()])
-def test_taught_function_matches_helpers(nb, name, node):
-    "A notebook teaches the function; helpers/ holds the same code, and names that notebook."
+@pytest.mark.parametrize("nb,name,node", taught_definitions(),
+                         ids=[f"{nb}:{name}" for nb, name, _ in taught_definitions()])
+def test_taught_code_matches_helpers(nb, name, node):
+    "A notebook teaches the code; helpers/ holds the same code, and its docstring names that notebook."
     obj = getattr(helpers, name)
     lib = ast.parse(inspect.getsource(obj)).body[0]
-    assert _strip_docstring(node) == _strip_docstring(lib), f"{name} drifted from helpers/"
+    assert normalised(node) == normalised(lib), f"{name} drifted from helpers/"
     assert f"notebook {nb[:2]}" in (obj.__doc__ or ""), f"{name}'s docstring should name {nb}"
+
+
+def test_each_helper_names_the_notebook_that_teaches_it():
+    for name in helpers.__all__:
+        obj = getattr(helpers, name)
+        if callable(obj) and name not in {"MnistDataError"}:
+            doc = inspect.getdoc(obj) or ""
+            module_doc = inspect.getmodule(obj).__doc__ or ""
+            assert re.search(r"notebook \d\d", doc + module_doc, re.I) or name in {
+                "course_setup", "seed_everything", "use_course_style", "data_dir",
+                "check_mnist_folder"}, f"{name}: say which notebook explains it"
 
 
 def test_colab_branch_of_the_setup_cell(tmp_path):
