@@ -4,6 +4,7 @@
     python3 course.py lab     # create the environment on first use, then open JupyterLab
     python3 course.py test    # create the environment on first use, then run every test
     python3 course.py bench   # the benchmarks (they print figures; they never fail on speed)
+    python3 course.py bench full_mnist --skip-fastai   # one benchmark, with its own options
 
 The environment is a virtual environment in `.venv/`, installed from `requirements-lock.txt`
 (the exact versions the tests use) plus this checkout's `helpers` package. It is reinstalled
@@ -76,13 +77,14 @@ def main(argv: list[str]) -> int:
         return subprocess.call([py, "-m", "jupyter", "lab", str(ROOT / "notebooks"), *rest], cwd=ROOT)
     if cmd == "test":
         return subprocess.call([py, "-m", "pytest", *TEST_ARGS, *rest], cwd=ROOT)
-    benches = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    names = [r for r in rest if not r.startswith("-")]   # which benchmarks (default: all)
+    flags = [r for r in rest if r.startswith("-")]       # passed on to each benchmark
     status = 0
-    for b in benches:
-        if rest and not any(r in b.name for r in rest):
+    for b in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        if names and not any(n in b.name for n in names):
             continue
         print(f"== {b.relative_to(ROOT)}", flush=True)
-        status |= subprocess.call([py, str(b)], cwd=ROOT)
+        status |= subprocess.call([py, str(b), *flags], cwd=ROOT)
     return status
 
 

@@ -20,17 +20,24 @@ from .data import data_dir
 __all__ = ["image_files", "load_digits", "folder_signature"]
 
 
+def _png_names(folder: Path) -> list[str]:
+    with os.scandir(folder) as it:
+        return sorted(e.name for e in it if e.name.endswith(".png"))
+
+
 def image_files(folder: Path) -> list[Path]:
-    "The PNG files of `folder`, sorted by name (the order `(path/'train'/'3').ls().sorted()` gives)."
-    return sorted(p for p in Path(folder).iterdir() if p.suffix == ".png")
+    "The PNG files of `folder`, sorted by name, as `(path/'train'/'3').ls().sorted()` gives (notebook 01)."
+    folder = Path(folder)
+    return [folder / n for n in _png_names(folder)]
 
 
-def folder_signature(files: list[Path]) -> str:
+def folder_signature(folder: Path, names: list[str]) -> str:
     "A fingerprint of the files' names, sizes and modification times."
     h = hashlib.sha256()
-    for p in files:
-        st = p.stat()
-        h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    base = os.fspath(folder)
+    for n in names:
+        st = os.stat(os.path.join(base, n))
+        h.update(f"{n}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
@@ -51,10 +58,10 @@ def load_digits(folder: Path, cache: bool = True) -> torch.Tensor:
     read from a cache in ``data/cache/`` when the folder has not changed since.
     """
     folder = Path(folder)
-    files = image_files(folder)
-    if not files:
+    names = _png_names(folder)
+    if not names:
         raise FileNotFoundError(f"{folder} holds no PNG images: check the path.")
-    sig = folder_signature(files)
+    sig = folder_signature(folder, names)
     target = _cache_file(folder)
     if cache and target.is_file():
         try:
@@ -63,7 +70,7 @@ def load_digits(folder: Path, cache: bool = True) -> torch.Tensor:
                 return saved["images"]
         except Exception:  # unreadable cache: rebuild it below
             pass
-    images = torch.from_numpy(np.stack([np.asarray(Image.open(p), dtype=np.uint8) for p in files]))
+    images = torch.from_numpy(np.stack([np.asarray(Image.open(folder / n), dtype=np.uint8) for n in names]))
     if cache:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

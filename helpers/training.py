@@ -14,7 +14,7 @@ from .images import load_digits
 
 __all__ = ["sigmoid", "mnist_loss", "load_3s_and_7s", "init_params", "linear1", "calc_grad",
            "train_epoch", "batch_accuracy", "validate_epoch", "BasicOptim", "train_model",
-           "simple_net"]
+           "simple_net", "log_softmax", "softmax", "cross_entropy"]
 
 
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
@@ -110,3 +110,19 @@ def simple_net(xb: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.T
     res = res.max(torch.tensor(0.0))
     res = res@w2 + b2
     return res
+
+
+def log_softmax(x: torch.Tensor) -> torch.Tensor:
+    "Log of the softmax over the last axis, computed without overflow (notebook 07)."
+    m = x.max(-1, keepdim=True).values
+    return x - m - (x - m).exp().sum(-1, keepdim=True).log()
+
+
+def softmax(x: torch.Tensor) -> torch.Tensor:
+    "Turn each row of scores into probabilities that sum to 1 (notebook 07)."
+    return log_softmax(x).exp()
+
+
+def cross_entropy(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    "Mean negative log-likelihood of each row's right class: log-softmax, then pick (notebook 07)."
+    return -log_softmax(x)[torch.arange(len(y)), y].mean()
