@@ -1,0 +1,203 @@
+"""The from-scratch Learner of notebook 08: events, skipping and stopping, weighted metrics, the
+recorder, the optimiser against torch.optim.SGD, the schedules, and parity with fastai."""
+import copy
+from functools import partial
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers import (CancelBatchException, CancelFitException, Callback, Learner, LRFinder, OneCycle,
+                     SGDOptim, TensorLoader)
+from helpers.learner import EVENTS
+
+
+def make_data(n=64, n_valid=20, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n + n_valid, 10, generator=g)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    return (x[:n], y[:n]), (x[n:], y[n:])
+
+
+def loaders(bs=16, valid_bs=16, n=64, n_valid=20):
+    (tx, ty), (vx, vy) = make_data(n, n_valid)
+    tl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(tx, ty), batch_size=bs)
+    vl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(vx, vy), batch_size=valid_bs)
+    return tl, vl
+
+
+def accuracy(preds, y):
+    return (preds.argmax(1) == y).float().mean()
+
+
+def model():
+    torch.manual_seed(0)
+    return nn.Linear(10, 2)
+
+
+def learner(cbs=(), **kw):
+    kw.setdefault("metrics", [accuracy])
+    return Learner(loaders(**kw.pop("loader_kw", {})), model(), F.cross_entropy,
+                   opt_func=partial(SGDOptim), cbs=cbs, progress=False, device="cpu", **kw)
+
+
+class Log(Callback):
+    def __init__(self):
+        self.events = []
+    def __getattr__(self, name):
+        if name in EVENTS:
+            return lambda: self.events.append(name)
+        raise AttributeError(name)
+
+
+def test_every_event_in_order():
+    log = Log()
+    learn = learner([log], loader_kw=dict(bs=32, valid_bs=20))  # 2 training batches, 1 validation
+    learn.fit(1, 0.1)
+    train_batch = ["before_batch", "before_loss", "after_loss", "before_backward", "after_backward",
+                   "before_step", "after_step", "after_batch"]
+    valid_batch = ["before_batch", "before_loss", "after_loss", "after_batch"]
+    assert log.events == (["before_fit", "before_epoch", "before_train"] + train_batch * 2 +
+                          ["after_train", "before_validate"] + valid_batch +
+                          ["after_validate", "after_epoch", "after_fit"])
+    assert set(EVENTS) == set(log.events)
+
+
+def test_a_callback_can_skip_a_batch():
+    class SkipFirst(Callback):
+        def before_batch(self):
+            if self.learn.training and self.learn.iter == 0:
+                raise CancelBatchException()
+    steps = []
+
+    class CountSteps(Callback):
+        def after_step(self):
+            steps.append(self.learn.iter)
+    learn = learner([SkipFirst(), CountSteps()])
+    learn.fit(2, 0.1)
+    assert steps == [1, 2, 3, 1, 2, 3]
+    assert len(learn.recorder.losses) == 6  # skipped batches are not recorded
+
+
+def test_a_callback_can_stop_training():
+    class StopAfterFirstEpoch(Callback):
+        order = 100  # after the recorder has written the epoch down
+        def after_epoch(self):
+            raise CancelFitException()
+    log = Log()
+    learn = learner([StopAfterFirstEpoch(), log])
+    learn.fit(5, 0.1)
+    assert len(learn.recorder.values) == 1
+    assert log.events[-1] == "after_fit" and log.events.count("before_epoch") == 1
+
+
+def test_metrics_are_weighted_by_batch_size():
+    # validation batches of 16 and 4 images: the unweighted mean of batch means is wrong
+    learn = learner(loader_kw=dict(valid_bs=16))
+    learn.fit(1, 0.1)
+    _, vl = loaders()
+    with torch.no_grad():
+        preds = torch.cat([learn.model(x) for x, _ in vl])
+        y = torch.cat([y for _, y in vl])
+        batch_means = [accuracy(learn.model(x), yb).item() for x, yb in vl]
+    true_acc = accuracy(preds, y).item()
+    assert learn.recorder.values[-1][2] == pytest.approx(true_acc, abs=1e-6)
+    assert learn.recorder.values[-1][1] == pytest.approx(F.cross_entropy(preds, y).item(), abs=1e-6)
+    assert sum(batch_means) / len(batch_means) != pytest.approx(true_acc, abs=1e-6)
+
+
+def test_recorder_shape_and_plot():
+    import matplotlib
+    matplotlib.use("Agg")
+    learn = learner()
+    learn.fit(3, 0.1)
+    assert len(learn.recorder.values) == 3 and all(len(v) == 3 for v in learn.recorder.values)
+    assert len(learn.recorder.losses) == 12 and learn.recorder.lrs == [0.1] * 12
+    ax = learn.recorder.plot_loss()
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_progress_bar_can_be_on():
+    learn = Learner(loaders(), model(), F.cross_entropy, metrics=[accuracy], device="cpu")
+    learn.fit(1, 0.1)
+    assert len(learn.recorder.values) == 1
+
+
+@pytest.mark.parametrize("mom,wd", [(0.0, 0.0), (0.9, 0.0), (0.9, 1e-2), (0.0, 5e-2)])
+def test_sgd_optim_matches_torch(mom, wd):
+    a, b = model(), model()
+    ours = SGDOptim(a.parameters(), lr=0.1, mom=mom, wd=wd)
+    theirs = torch.optim.SGD(b.parameters(), lr=0.1, momentum=mom, weight_decay=wd)
+    (x, y), _ = make_data()
+    for i in range(5):
+        for m, opt in ((a, ours), (b, theirs)):
+            F.cross_entropy(m(x[i*8:(i+1)*8]), y[i*8:(i+1)*8]).backward()
+            opt.step()
+            opt.zero_grad()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.allclose(p, q, atol=1e-7)
+
+
+def test_parity_with_fastai_learner():
+    "Same seed, weights, batches and plain SGD: the same losses, metric and weights as fastai."
+    import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar)
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.learner import Learner as FastaiLearner
+    from fastai.optimizer import SGD
+    (tx, ty), (vx, vy) = make_data(96, 40)
+    train = DataLoader(list(zip(tx, ty)), bs=16)
+    valid = DataLoader(list(zip(vx, vy)), bs=16)
+    dls = DataLoaders(train, valid)
+    m0 = model()
+    ours = Learner(dls, copy.deepcopy(m0), F.cross_entropy, opt_func=SGDOptim, metrics=[accuracy],
+                   progress=False, device="cpu")
+    ours.fit(4, 0.1)
+    theirs = FastaiLearner(dls, copy.deepcopy(m0), loss_func=F.cross_entropy, opt_func=SGD,
+                           metrics=[accuracy])
+    with theirs.no_bar(), theirs.no_logging():
+        theirs.fit(4, 0.1)
+    for a, b in zip(ours.recorder.values, theirs.recorder.values):
+        assert a[1] == pytest.approx(b[1], abs=1e-5)  # validation loss
+        assert a[2] == pytest.approx(b[2], abs=1e-5)  # metric
+    for p, q in zip(ours.model.parameters(), theirs.model.parameters()):
+        assert torch.allclose(p, q, atol=1e-5)
+
+
+def test_one_cycle_schedule_shape():
+    oc = OneCycle(1.0, pct_start=0.25, div=25, div_final=1e4)
+    assert oc.schedule(0.0)[0] == pytest.approx(1 / 25)
+    assert oc.schedule(0.25)[0] == pytest.approx(1.0)
+    assert oc.schedule(1.0)[0] == pytest.approx(1e-4)
+    assert oc.schedule(0.0)[1] == pytest.approx(0.95) and oc.schedule(0.25)[1] == pytest.approx(0.85)
+    learn = learner(loader_kw=dict(bs=8))
+    learn.fit_one_cycle(2, 0.5)
+    lrs = learn.recorder.lrs
+    peak = lrs.index(max(lrs))
+    assert 0 < peak < len(lrs) - 1 and lrs[0] < lrs[peak] and lrs[-1] < lrs[0]
+
+
+def test_lr_finder_restores_the_model_and_suggests_a_rate():
+    import matplotlib
+    matplotlib.use("Agg")
+    learn = learner(loader_kw=dict(bs=4))
+    before = copy.deepcopy(learn.model.state_dict())
+    learn.fit(1, 0.1)  # create the optimiser
+    trained = copy.deepcopy(learn.model.state_dict())
+    sug = learn.lr_find(start_lr=1e-4, end_lr=10, num_it=40, show_plot=True)
+    assert 1e-4 <= sug <= 10
+    for k in trained:
+        assert torch.equal(learn.model.state_dict()[k], trained[k])
+    assert not all(torch.equal(before[k], trained[k]) for k in before)
+
+
+def test_works_with_the_tensor_loader():
+    x = torch.randint(0, 256, (100, 28, 28), dtype=torch.uint8)
+    y = torch.randint(0, 10, (100,))
+    dls = (TensorLoader(x, y, bs=32, shuffle=True, device="cpu", seed=0, flat=True),
+           TensorLoader(x[:30], y[:30], bs=32, device="cpu", flat=True))
+    learn = Learner(dls, nn.Linear(784, 10), F.cross_entropy, metrics=[accuracy], progress=False,
+                    device="cpu")
+    learn.fit(2, 0.01)
+    assert len(learn.recorder.values) == 2 and len(learn.recorder.losses) == 8
