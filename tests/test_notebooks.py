@@ -177,3 +177,28 @@ def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 course.py test" in readme
     assert re.search(r"^\s*python3 course\.py test\b", ci, re.M)
+
+
+def test_sync_tool_notices_drift(tmp_path):
+    "Edit a badge, a setup cell or the README table by hand, and the check fails."
+    import importlib.util
+    import shutil
+    spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
+    sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync)
+    (tmp_path / "notebooks").mkdir()
+    for p in NOTEBOOKS[:2]:
+        shutil.copy(p, tmp_path / "notebooks" / p.name)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    sync.ROOT, sync.NB_DIR, sync.README = tmp_path, tmp_path / "notebooks", tmp_path / "README.md"
+    sync.sync(check=False)              # regenerate for these two notebooks
+    assert sync.sync(check=True) == []
+    nb_path = tmp_path / "notebooks" / NOTEBOOKS[0].name
+    nb = load(nb_path)
+    nb["cells"][2]["source"] = ["import helpers  # a hand-edited setup cell\n"]
+    nb_path.write_text(json.dumps(nb))
+    problems = sync.sync(check=True)
+    assert any("course-setup" in p for p in problems)
+    sync.sync(check=False)
+    assert sync.sync(check=True) == []

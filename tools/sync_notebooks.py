@@ -143,8 +143,13 @@ def sync(check: bool) -> list[str]:
             p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     text = README.read_text()
     table = readme_table(cfg, paths, titles, {p: blurb_of(nbs[p]) for p in paths})
-    new = re.sub(r"(<!-- notebooks:start -->\n).*?(\n<!-- notebooks:end -->)",
-                 lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
+    start, end = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
+    if start not in text or end not in text:
+        problems.append("README.md: the markers of the table of notebooks are missing")
+        return problems
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    new = f"{head}{start}\n{table}\n{end}{tail}"
     if new != text:
         problems.append("README.md: the table of notebooks differs from the generated one")
         if not check:
