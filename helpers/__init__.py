@@ -1,31 +1,51 @@
 """Helpers for the 'MNIST basics' notebook series.
 
-Each function is taught in one notebook and imported from here by the later ones; its
-docstring names the notebook that explains it.
+Each public name is taught in one notebook and imported from here by the later ones; its
+docstring names that notebook. The modules follow the data's path through the series:
+
+    setup     the setup cell at the top of every notebook
+    device    where tensors and models live (the GPU when there is one)
+    data      the MNIST archives on disk: download or offline mirror, all-or-nothing extraction
+    tensors   folders of PNG files to cached tensors, and the validation split
+    batches   mini-batches sliced from tensors, and augmentation
+    models    from the pixel-similarity baseline to a convolutional network
+    losses    losses and metrics
+    loops     training loops written by hand
+    learner   the Learner written from scratch (notebook 08)
+    plotting  the figures
 """
-from .baseline import is_3, mnist_distance
-from .data import MnistDataError, check_mnist_folder, data_dir, get_mnist
-from .images import image_files, load_digits
-from .plotting import (draw_broadcast, draw_sgd_loop, pixel_table, plot_function, show_digit,
-                       show_digits, show_preds, use_course_style)
 from .setup import course_setup, seed_everything
-from .training import (BasicOptim, batch_accuracy, calc_grad, cross_entropy, init_params, linear1,
-                       load_3s_and_7s, log_softmax, mnist_loss, sigmoid, simple_net, softmax,
-                       train_epoch, train_model, validate_epoch)
+from .device import default_device
+from .data import MnistDataError, check_mnist_folder, data_dir, get_mnist
+from .tensors import (MNIST_MEAN, MNIST_STD, image_files, load_3s_and_7s, load_digits, load_mnist,
+                      split_train_valid)
+from .batches import TensorLoader, random_shift
+from .models import init_params, is_3, linear1, mnist_cnn, mnist_distance, simple_net
+from .losses import batch_accuracy, cross_entropy, log_softmax, mnist_loss, sigmoid, softmax
+from .loops import (BasicOptim, accuracy_of, calc_grad, fit_one_cycle_fast, predict, train_epoch,
+                    train_model, validate_epoch)
 from .learner import (CancelBatchException, CancelEpochException, CancelFitException, Callback,
                       Learner, LRFinder, OneCycle, Recorder, SGDOptim)
-from .fast import (TensorLoader, accuracy_of, default_device, fit_one_cycle_fast, load_mnist,
-                   mnist_cnn, predict, random_shift, split_train_valid)
+from .plotting import (draw_broadcast, draw_sgd_loop, pixel_table, plot_function, show_digit,
+                       show_digits, show_preds, use_course_style)
 
 __version__ = "0.1.0"
-__all__ = ["is_3", "mnist_distance", "MnistDataError", "check_mnist_folder", "data_dir",
-           "get_mnist", "image_files", "load_digits", "pixel_table", "plot_function",
-           "show_digit", "show_digits", "use_course_style", "draw_broadcast", "draw_sgd_loop",
-           "show_preds", "course_setup",
-           "seed_everything", "BasicOptim", "batch_accuracy", "calc_grad", "init_params", "linear1",
-           "load_3s_and_7s", "mnist_loss", "sigmoid", "simple_net", "train_epoch", "train_model",
-           "validate_epoch", "cross_entropy", "log_softmax", "softmax", "TensorLoader",
-           "accuracy_of", "default_device", "fit_one_cycle_fast", "load_mnist", "mnist_cnn",
-           "predict", "random_shift", "split_train_valid", "CancelBatchException",
-           "CancelEpochException", "CancelFitException", "Callback", "Learner", "LRFinder",
-           "OneCycle", "Recorder", "SGDOptim"]
+__all__ = [
+    # setup, device, data on disk
+    "course_setup", "seed_everything", "default_device", "MnistDataError", "check_mnist_folder",
+    "data_dir", "get_mnist",
+    # tensors, batches
+    "MNIST_MEAN", "MNIST_STD", "image_files", "load_digits", "load_3s_and_7s", "load_mnist",
+    "split_train_valid", "TensorLoader", "random_shift",
+    # models, losses
+    "mnist_distance", "is_3", "init_params", "linear1", "simple_net", "mnist_cnn",
+    "sigmoid", "mnist_loss", "batch_accuracy", "log_softmax", "softmax", "cross_entropy",
+    # loops, learner
+    "calc_grad", "train_epoch", "validate_epoch", "BasicOptim", "train_model",
+    "fit_one_cycle_fast", "predict", "accuracy_of",
+    "Callback", "CancelBatchException", "CancelEpochException", "CancelFitException", "Learner",
+    "Recorder", "SGDOptim", "OneCycle", "LRFinder",
+    # plotting
+    "use_course_style", "show_digit", "show_digits", "pixel_table", "plot_function",
+    "draw_broadcast", "show_preds", "draw_sgd_loop",
+]

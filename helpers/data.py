@@ -41,7 +41,7 @@ LAYOUTS: dict[str, dict[str, int]] = {
 
 
 class MnistDataError(RuntimeError):
-    """The data could not be made ready; the message says what to do about it."""
+    """The data could not be made ready; the message says what to do about it (notebook 01)."""
 
 
 def _project_root() -> Path | None:
@@ -51,7 +51,7 @@ def _project_root() -> Path | None:
 
 
 def data_dir() -> Path:
-    "Where MNIST goes: `MNIST_DATA` if set, else the course's `data/` folder, else fastai's."
+    "Where MNIST goes: `MNIST_DATA` if set, else the course's `data/` folder, else fastai's (notebook 01)."
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV]).expanduser().resolve()
     root = _project_root()
@@ -80,7 +80,7 @@ def _count_pngs(folder: Path) -> int:
 
 
 def check_mnist_folder(folder: Path, name: str | None = None) -> Path:
-    "Raise `MnistDataError` unless `folder` holds every image of the archive `name`."
+    "Raise `MnistDataError` unless `folder` holds every image of the archive `name` (notebook 01)."
     folder = Path(folder)
     name = name or folder.name
     for sub, expected in LAYOUTS[name].items():
@@ -97,7 +97,7 @@ def check_mnist_folder(folder: Path, name: str | None = None) -> Path:
 
 
 def sha256(path: Path, chunk: int = 1 << 20) -> str:
-    "The SHA-256 hex digest of a file."
+    "The SHA-256 hex digest of a file, as `SHA256SUMS` lists it (notebook 01's offline mirror)."
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):
@@ -131,7 +131,8 @@ def _safe_members(tar: tarfile.TarFile, top: str, archive: Path) -> Iterator[tar
 
 
 def extract_archive(archive: Path, dest_parent: Path, name: str) -> Path:
-    """Extract `archive` (whose top folder is `name`) into `dest_parent/name`, all or nothing.
+    """Extract `archive` (whose top folder is `name`) into `dest_parent/name`, all or nothing
+    (what `get_mnist` does after fetching, notebook 01).
 
     The archive is unpacked into a hidden `.name-partial-*` folder next to the destination,
     checked, and only then renamed into place; whatever goes wrong, the partial folder is
@@ -202,18 +203,32 @@ def _from_mirror(mirror: Path, name: str) -> Path:
 
 
 def _download(url: str, archive_dir: Path) -> Path:
-    "fastai's own download, with the size and hash checks `untar_data` uses."
+    """fastai's own download, followed by the size and hash check `untar_data` uses.
+
+    The two can fail for different reasons, and each gets its own sentence: no connection
+    (connect, or use the mirror) or a download that arrived damaged (it is deleted; try again).
+    """
     import fastai.data
-    from fastdownload import checks_module, download_and_check
+    from fastdownload import check, checks_module, download_url
     from fastcore.net import urldest
     archive_dir.mkdir(parents=True, exist_ok=True)
+    dest = urldest(url, archive_dir)
+    checks = checks_module(fastai.data)
+    if dest.exists() and check(checks, url, dest):
+        return dest  # an earlier, complete download
     try:
-        return download_and_check(url, urldest(url, archive_dir), checks_module(fastai.data), False)
-    except Exception as e:  # no network, DNS failure, HTTP error...
+        download_url(url, dest, show_progress=False)
+    except Exception as e:  # no network, DNS failure, HTTP error, interrupted transfer...
         reason = getattr(e, "reason", None) or e
         raise MnistDataError(f"Could not download {url} ({reason}): connect to the internet, or set "
                              f"{MIRROR_ENV} to a folder holding {Path(url).name} "
                              f"(see the README's offline section).") from None
+    if not check(checks, url, dest):
+        dest.unlink(missing_ok=True)
+        raise MnistDataError(f"The download of {url} is corrupt (its size or checksum differs from "
+                             f"the one fastai records), so it was deleted: run this cell again, or "
+                             f"set {MIRROR_ENV} to a folder holding a good copy.")
+    return dest
 
 
 def get_mnist(url: str) -> Path:

@@ -16,6 +16,8 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch import nn
 
+from .device import default_device
+
 __all__ = ["EVENTS", "CancelBatchException", "CancelEpochException", "CancelFitException",
            "Callback", "Learner", "SGDOptim", "Recorder", "ProgressCallback", "DeviceCallback",
            "OneCycle", "LRFinder", "set_hyper", "get_hyper"]
@@ -119,8 +121,7 @@ class Learner:
         self.dls, self.model, self.loss_func, self.opt_func, self.lr = dls, model, loss_func, opt_func, lr
         self.train_dl, self.valid_dl = (dls.train, dls.valid) if hasattr(dls, "train") else dls
         self.metrics = list(metrics)
-        self.device = torch.device(device) if device is not None else (
-            torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+        self.device = torch.device(device) if device is not None else default_device()
         self.opt = None
         self.recorder = Recorder()
         self.cbs: list[Callback] = []

@@ -18,7 +18,7 @@ DIGIT_CMAP = "Greys"
 
 
 def use_course_style() -> None:
-    "Set matplotlib defaults shared by all notebooks (size, grid, fonts)."
+    "Set matplotlib defaults shared by all notebooks: size, grid, fonts (notebook 01's setup cell)."
     plt.rcParams.update({
         "figure.figsize": (6, 4), "figure.dpi": 90, "savefig.dpi": 90,
         "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,

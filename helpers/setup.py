@@ -16,7 +16,7 @@ IN_COLAB = "google.colab" in __import__("sys").modules
 
 
 def seed_everything(seed: int = 42) -> None:
-    "Seed Python, NumPy and PyTorch so that a training run gives the same numbers again."
+    "Seed Python, NumPy and PyTorch so that a training run gives the same numbers again (notebook 01)."
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -24,7 +24,7 @@ def seed_everything(seed: int = 42) -> None:
 
 
 def course_setup(seed: int = 42) -> None:
-    "Shared plot style, compact tensor printing, quiet library warnings, and a fixed seed."
+    "Shared plot style, compact tensor printing, quiet library warnings, and a fixed seed (notebook 01)."
     # fastai 2.8 still calls torch.jit.script, which torch 2.14 marks deprecated; the warning
     # says nothing a learner can act on.
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)

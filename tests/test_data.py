@@ -61,11 +61,32 @@ def test_no_network_and_no_mirror(tiny_layout, data_home, monkeypatch):
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-    monkeypatch.setattr("fastdownload.download_and_check", offline)
+    monkeypatch.setattr("fastdownload.download_url", offline)
     with pytest.raises(MnistDataError) as e:
         get_mnist(URL)
     msg = str(e.value)
     assert "MNIST_MIRROR" in msg and URL in msg and one_sentence(msg)
+    assert "connect to the internet" in msg
+    assert not (home / "mnist_sample").exists()
+
+
+def test_corrupt_download_says_corrupt_not_offline(tiny_layout, data_home, monkeypatch):
+    "fastai's size/hash check fails: the message says 'corrupt', and the bad file is gone."
+    home, _ = data_home
+    monkeypatch.delenv(data.MIRROR_ENV)
+    saved = []
+
+    def truncated(url, dest, **kwargs):
+        dest.write_bytes(b"half an archive")
+        saved.append(dest)
+        return dest
+    monkeypatch.setattr("fastdownload.download_url", truncated)
+    monkeypatch.setattr("fastdownload.check", lambda fmod, url, fpath: fpath.read_bytes() != b"half an archive")
+    with pytest.raises(MnistDataError) as e:
+        get_mnist(URL)
+    msg = str(e.value)
+    assert "corrupt" in msg and "connect to the internet" not in msg and one_sentence(msg)
+    assert saved and not saved[0].exists()
     assert not (home / "mnist_sample").exists()
 
 

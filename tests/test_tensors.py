@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-import helpers.images as images
+import helpers.tensors as images
 from helpers import load_digits
 from conftest import png_bytes
 

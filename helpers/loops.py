@@ -1,0 +1,115 @@
+"""Training loops, each a version of the same seven steps of SGD (notebook 03).
+
+* `calc_grad`, `train_epoch`, `validate_epoch`, `BasicOptim` and `train_model`: the chapter's
+  loop, written by hand for the 3s and 7s (notebook 05);
+* `fit_one_cycle_fast`: the same loop for the full MNIST with three additions, AdamW, the
+  one-cycle schedule and label smoothing (notebook 07); `predict` and `accuracy_of` read a
+  trained model's answers;
+* notebook 08 turns the loop into a `Learner` with callbacks (`helpers.learner`).
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .losses import batch_accuracy, mnist_loss
+
+__all__ = ["calc_grad", "train_epoch", "validate_epoch", "BasicOptim", "train_model",
+           "fit_one_cycle_fast", "predict", "accuracy_of"]
+
+
+def calc_grad(xb: torch.Tensor, yb: torch.Tensor, model: Callable) -> torch.Tensor:
+    "Predict, measure the loss, and add its gradients to the parameters' .grad (notebook 05)."
+    preds = model(xb)
+    loss = mnist_loss(preds, yb)
+    loss.backward()
+    return loss
+
+
+def train_epoch(model: Callable, dl: Iterable, opt) -> None:
+    "One pass over the training batches, stepping the optimiser after each (notebook 05)."
+    for xb, yb in dl:
+        calc_grad(xb, yb, model)
+        opt.step()
+        opt.zero_grad()
+
+
+def validate_epoch(model: Callable, valid_dl: Iterable) -> float:
+    "Mean of the batch accuracies over the validation set, rounded to 4 places (notebook 05)."
+    accs = [batch_accuracy(model(xb), yb) for xb, yb in valid_dl]
+    return round(torch.stack(accs).mean().item(), 4)
+
+
+class BasicOptim:
+    "The simplest optimiser: step each parameter against its gradient (notebook 05)."
+    def __init__(self, params, lr: float):
+        self.params, self.lr = list(params), lr
+
+    def step(self, *args, **kwargs):
+        for p in self.params:
+            p.data -= p.grad.data * self.lr
+
+    def zero_grad(self, *args, **kwargs):
+        for p in self.params:
+            p.grad = None
+
+
+def train_model(model: Callable, epochs: int, dl: Iterable, valid_dl: Iterable, opt) -> list[float]:
+    "Train for some epochs, printing and returning the validation accuracy after each (notebook 05)."
+    accs = []
+    for i in range(epochs):
+        train_epoch(model, dl, opt)
+        accs.append(validate_epoch(model, valid_dl))
+        print(accs[-1], end=' ')
+    return accs
+
+
+def fit_one_cycle_fast(model: nn.Module, train_dl, epochs: int, lr_max: float = 1e-2,
+                       weight_decay: float = 1e-4, label_smoothing: float = 0.1,
+                       progress: bool = True) -> list[float]:
+    """Notebook 05's loop for the full MNIST, with AdamW, PyTorch's one-cycle schedule (the
+    learning rate warms up to `lr_max`, then anneals to almost zero) and label smoothing
+    (notebook 07). Returns the mean training loss of each epoch."""
+    from fastprogress.fastprogress import master_bar, progress_bar
+    device = train_dl.device
+    model.to(device, memory_format=torch.channels_last).train()  # faster convolutions on CPUs
+    opt = torch.optim.AdamW(model.parameters(), lr=lr_max, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr_max, epochs=epochs,
+                                                steps_per_epoch=len(train_dl))
+    losses = []
+    mb = master_bar(range(epochs)) if progress else range(epochs)
+    for epoch in mb:
+        total, count = 0.0, 0
+        batches = progress_bar(train_dl, parent=mb) if progress else train_dl
+        for xb, yb in batches:
+            loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(yb)
+            count += len(yb)
+        losses.append(total / count)
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def predict(model: nn.Module, dl) -> tuple[torch.Tensor, torch.Tensor]:
+    "Class probabilities and targets for every batch of `dl`, on the CPU (notebook 07)."
+    if isinstance(model, nn.Module):  # a plain function (a hand-written model) has no eval mode
+        model.eval()
+    probs, targs = [], []
+    for xb, yb in dl:
+        probs.append(model(xb).softmax(1).cpu())
+        targs.append(yb.cpu())
+    return torch.cat(probs), torch.cat(targs)
+
+
+def accuracy_of(model: nn.Module, dl) -> float:
+    "Share of `dl`'s images whose most probable class is right (notebook 07)."
+    probs, targs = predict(model, dl)
+    return (probs.argmax(1) == targs).float().mean().item()

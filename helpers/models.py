@@ -1,0 +1,63 @@
+"""The models of the series, from a rule with nothing to learn to a convolutional network.
+
+Step four: each takes a batch and gives scores. `mnist_distance` and `is_3` are the pixel-
+similarity baseline (notebook 02); `init_params` and `linear1` the linear model by hand
+(notebook 05); `simple_net` the two-layer network (notebook 06); `mnist_cnn` the small CNN of
+the full MNIST (notebook 07).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["mnist_distance", "is_3", "init_params", "linear1", "simple_net", "mnist_cnn"]
+
+
+def mnist_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    "Mean absolute difference over the last two axes: one number per image (notebook 02)."
+    return (a - b).abs().mean((-1, -2))
+
+
+def is_3(x: torch.Tensor, mean3: torch.Tensor, mean7: torch.Tensor) -> torch.Tensor:
+    "True where `x` is closer to the mean 3 than to the mean 7 (notebook 02)."
+    return mnist_distance(x, mean3) < mnist_distance(x, mean7)
+
+
+def init_params(size, std: float = 1.0) -> torch.Tensor:
+    "Random weights of the given size, tracked by autograd (notebook 05)."
+    return (torch.randn(size)*std).requires_grad_()
+
+
+def linear1(xb: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    "A linear model: each image's pixels times the weights, plus the bias (notebook 05)."
+    return xb@weights + bias
+
+
+def simple_net(xb: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
+               b2: torch.Tensor) -> torch.Tensor:
+    "Two linear layers with a ReLU between them (notebook 06)."
+    res = xb@w1 + b1
+    res = res.max(torch.tensor(0.0))
+    res = res@w2 + b2
+    return res
+
+
+def _conv_block(ni: int, nf: int, stride: int, ks: int = 3) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(ni, nf, ks, stride=stride, padding=ks//2, bias=False),
+                         nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
+
+
+def mnist_cnn(widths: tuple[int, int, int] = (32, 64, 128), extra: bool = True) -> nn.Sequential:
+    """A small convolutional network for 28x28 digits (notebook 07).
+
+    A 5x5 convolution with stride 2 turns the image into `widths[0]` feature maps of 14x14;
+    each further layer halves the size and widens the channels (14 -> 7 -> 4), with an `extra`
+    layer at 7x7; global average pooling and a linear layer give the ten class scores. Every
+    convolution is followed by batch normalisation and ReLU.
+    """
+    c0, c1, c2 = widths
+    layers = [_conv_block(1, c0, 2, ks=5), _conv_block(c0, c1, 2)]
+    if extra:
+        layers.append(_conv_block(c1, c1, 1))
+    layers += [_conv_block(c1, c2, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c2, 10)]
+    return nn.Sequential(*layers)
