@@ -12,6 +12,7 @@ docstring names that notebook. The modules follow the data's path through the se
     losses    losses and metrics
     loops     training loops written by hand
     learner   the Learner written from scratch (notebook 08)
+    checks    guards for training results that hold on any healthy run
     plotting  the figures
 """
 from .setup import course_setup, seed_everything
@@ -26,6 +27,7 @@ from .loops import (BasicOptim, accuracy_of, calc_grad, fit_one_cycle_fast, pred
                     train_model, validate_epoch)
 from .learner import (CancelBatchException, CancelEpochException, CancelFitException, Callback,
                       Learner, LRFinder, OneCycle, Recorder, SGDOptim)
+from .checks import guard
 from .plotting import (draw_broadcast, draw_sgd_loop, pixel_table, plot_function, show_digit,
                        show_digits, show_preds, use_course_style)
 
@@ -45,7 +47,8 @@ __all__ = [
     "fit_one_cycle_fast", "predict", "accuracy_of",
     "Callback", "CancelBatchException", "CancelEpochException", "CancelFitException", "Learner",
     "Recorder", "SGDOptim", "OneCycle", "LRFinder",
-    # plotting
+    # checks, plotting
+    "guard",
     "use_course_style", "show_digit", "show_digits", "pixel_table", "plot_function",
     "draw_broadcast", "show_preds", "draw_sgd_loop",
 ]
