@@ -38,8 +38,9 @@ def model():
 
 def learner(cbs=(), **kw):
     kw.setdefault("metrics", [accuracy])
+    kw.setdefault("opt_func", SGDOptim)
     return Learner(loaders(**kw.pop("loader_kw", {})), model(), F.cross_entropy,
-                   opt_func=partial(SGDOptim), cbs=cbs, progress=False, device="cpu", **kw)
+                   cbs=cbs, progress=False, device="cpu", **kw)
 
 
 class Log(Callback):
@@ -56,11 +57,12 @@ def test_every_event_in_order():
     learn = learner([log], loader_kw=dict(bs=32, valid_bs=20))  # 2 training batches, 1 validation
     learn.fit(1, 0.1)
     train_batch = ["before_batch", "before_loss", "after_loss", "before_backward", "after_backward",
-                   "before_step", "after_step", "after_batch"]
-    valid_batch = ["before_batch", "before_loss", "after_loss", "after_batch"]
+                   "before_step", "after_step", "after_batch", "cleanup_batch"]
+    valid_batch = ["before_batch", "before_loss", "after_loss", "after_batch", "cleanup_batch"]
     assert log.events == (["before_fit", "before_epoch", "before_train"] + train_batch * 2 +
-                          ["after_train", "before_validate"] + valid_batch +
-                          ["after_validate", "after_epoch", "after_fit"])
+                          ["after_train", "cleanup_train", "before_validate"] + valid_batch +
+                          ["after_validate", "cleanup_validate", "after_epoch", "cleanup_epoch",
+                           "after_fit", "cleanup_fit"])
     assert set(EVENTS) == set(log.events)
 
 
@@ -89,7 +91,7 @@ def test_a_callback_can_stop_training():
     learn = learner([StopAfterFirstEpoch(), log])
     learn.fit(5, 0.1)
     assert len(learn.recorder.values) == 1
-    assert log.events[-1] == "after_fit" and log.events.count("before_epoch") == 1
+    assert log.events[-2:] == ["after_fit", "cleanup_fit"] and log.events.count("before_epoch") == 1
 
 
 def test_metrics_are_weighted_by_batch_size():
@@ -201,3 +203,156 @@ def test_works_with_the_tensor_loader():
                     device="cpu")
     learn.fit(2, 0.01)
     assert len(learn.recorder.values) == 2 and len(learn.recorder.losses) == 8
+
+
+# --- bugs fixed in the rewrite of notebook 08; each test below failed on the earlier Learner ----
+
+@pytest.mark.parametrize("opt_func", [SGDOptim, partial(torch.optim.AdamW, weight_decay=1e-4)],
+                         ids=["SGDOptim", "AdamW"])
+def test_lr_find_leaves_the_learning_rate_as_it_was(opt_func):
+    from helpers.learner import get_hyper
+    learn = learner(loader_kw=dict(bs=4), opt_func=opt_func, lr=0.05)
+    learn.fit(1)
+    assert get_hyper(learn.opt, "lr") == 0.05
+    learn.lr_find(start_lr=1e-5, end_lr=1, num_it=20, show_plot=False)
+    assert learn.lr == 0.05 and get_hyper(learn.opt, "lr") == 0.05
+    learn.fit(1)  # the next fit trains at the learner's rate, not at the finder's start
+    assert learn.recorder.lrs == [0.05] * len(learn.recorder.lrs)
+
+
+def test_lr_given_to_fit_counts_for_that_fit_only():
+    learn = learner(lr=0.05)
+    learn.fit(1, lr=0.5)
+    assert learn.recorder.lrs == [0.5] * 4 and learn.lr == 0.05
+    learn.fit(1)
+    assert learn.recorder.lrs == [0.05] * 4
+
+
+@pytest.mark.parametrize("empty", ["train", "valid"])
+def test_an_empty_loader_records_nan_not_zero(empty):
+    import math
+    (tx, ty), (vx, vy) = make_data()
+    def dl(x, y):
+        return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+    train = dl(tx[:0], ty[:0]) if empty == "train" else dl(tx, ty)
+    valid = dl(vx[:0], vy[:0]) if empty == "valid" else dl(vx, vy)
+    learn = Learner((train, valid), model(), F.cross_entropy, opt_func=SGDOptim, metrics=[accuracy],
+                    progress=False, device="cpu")
+    learn.fit(1, 0.1)
+    train_loss, valid_loss, acc = learn.recorder.values[-1]
+    if empty == "train":
+        assert math.isnan(train_loss) and not math.isnan(valid_loss)
+    else:
+        assert math.isnan(valid_loss) and math.isnan(acc) and not math.isnan(train_loss)
+
+
+class FakeBar:
+    "Stands in for fastprogress's bars and remembers which are still open."
+    open_bars = set()
+
+    def __init__(self, gen, *args, **kwargs):
+        self.total = len(gen)
+        FakeBar.open_bars.add(self)
+
+    def write(self, line, table=False):
+        pass
+
+    def update(self, val):
+        pass
+
+    def on_iter_begin(self):
+        pass
+
+    def on_iter_end(self):
+        FakeBar.open_bars.discard(self)
+
+
+@pytest.fixture
+def fake_bars(monkeypatch):
+    import fastprogress.fastprogress as fp
+    FakeBar.open_bars = set()
+    monkeypatch.setattr(fp, "master_bar", FakeBar)
+    monkeypatch.setattr(fp, "progress_bar", FakeBar)
+    return FakeBar
+
+
+class RaiseIn(Callback):
+    def __init__(self, event, exc):
+        setattr(self, event, self.raise_it)
+        self.exc = exc
+
+    def raise_it(self):
+        raise self.exc
+
+
+@pytest.mark.parametrize("event,exc", [("before_fit", CancelFitException()),
+                                       ("after_loss", CancelFitException()),
+                                       ("before_validate", RuntimeError("boom")),
+                                       ("after_step", KeyboardInterrupt())],
+                         ids=["cancel-before_fit", "cancel-mid-batch", "error", "interrupt"])
+def test_progress_bars_are_closed_on_every_exit(fake_bars, event, exc):
+    learn = Learner(loaders(), model(), F.cross_entropy, opt_func=SGDOptim, metrics=[accuracy],
+                    device="cpu", cbs=[RaiseIn(event, exc)])  # progress bar on
+    if isinstance(exc, CancelFitException):
+        learn.fit(2, 0.1)  # ends cleanly
+    else:
+        with pytest.raises(type(exc)):
+            learn.fit(2, 0.1)
+    assert fake_bars.open_bars == set()
+
+
+def test_callbacks_of_one_fit_are_removed_even_when_the_optimiser_fails():
+    def broken_opt(params, lr):
+        raise ValueError("no optimiser today")
+    learn = Learner(loaders(), model(), F.cross_entropy, opt_func=broken_opt, progress=False, device="cpu")
+    before = list(learn.cbs)
+    with pytest.raises(ValueError):
+        learn.fit(1, 0.1, cbs=[Log()])
+    assert learn.cbs == before
+
+
+def test_cleanup_events_run_on_errors_and_after_events_do_not():
+    log = Log()
+    learn = learner([log, RaiseIn("after_loss", RuntimeError("boom"))])
+    with pytest.raises(RuntimeError):
+        learn.fit(1, 0.1)
+    assert log.events[-4:] == ["cleanup_batch", "cleanup_train", "cleanup_epoch", "cleanup_fit"]
+    assert "after_fit" not in log.events and "after_batch" not in log.events
+
+
+def test_notebook_progress_output_holds_no_addresses_and_one_table(monkeypatch):
+    "In a notebook the bars are HTML: check what would be stored, with IPython's display faked."
+    import IPython.display
+    import fastprogress.fastprogress as fp
+    shown = []  # the latest content of every display
+
+    class Handle:
+        def __init__(self, i):
+            self.i = i
+        def update(self, obj):
+            shown[self.i] = obj
+
+    def display(obj, display_id=None, **kwargs):
+        shown.append(obj)
+        return Handle(len(shown) - 1)
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(fp, "master_bar", fp.NBMasterBar)
+    monkeypatch.setattr(fp, "progress_bar", fp.NBProgressBar)
+    monkeypatch.setattr(fp, "_style_shown", True)
+    learn = Learner(loaders(), model(), F.cross_entropy, opt_func=SGDOptim, metrics=[accuracy], device="cpu")
+    learn.fit(2, 0.1)
+    html = [str(getattr(o, "__html__", lambda: o)()) for o in shown]
+    assert not any(" object at 0x" in h for h in html), html
+    tables = [h for h in html if "<table" in h]
+    assert len(tables) == 1 and tables[0].count("<tr>") == 3  # header and two epochs
+
+
+def test_stored_notebooks_show_no_object_addresses():
+    import json
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    for name in ("08", "09", "10"):
+        path = next((root / "notebooks").glob(f"{name}_*.ipynb"))
+        text = json.dumps([c.get("outputs", []) for c in json.loads(path.read_text())["cells"]])
+        assert " object at 0x" not in text, path.name

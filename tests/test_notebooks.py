@@ -115,18 +115,78 @@ def normalised(node) -> str:
     return ast.dump(_Normalise().visit(copy.deepcopy(node)), annotate_fields=False)
 
 
+def helpers_objects():
+    "name -> object for every name that helpers, or one of its modules, exports."
+    import importlib
+    import pkgutil
+    found = {n: getattr(helpers, n) for n in helpers.__all__}
+    for info in pkgutil.iter_modules(helpers.__path__):
+        mod = importlib.import_module(f"helpers.{info.name}")
+        for n in getattr(mod, "__all__", []):
+            found.setdefault(n, getattr(mod, n))
+    return found
+
+
+def added_to(node):
+    "The class name in `@add_to_class(Name)` above a function, else None."
+    for d in node.decorator_list:
+        if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "add_to_class" \
+                and len(d.args) == 1 and isinstance(d.args[0], ast.Name):
+            return d.args[0].id
+    return None
+
+
+def without_add_to_class(node):
+    node = copy.deepcopy(node)
+    node.decorator_list = [d for d in node.decorator_list
+                           if not (isinstance(d, ast.Call) and getattr(d.func, "id", None) == "add_to_class")]
+    return node
+
+
 def taught_definitions():
-    """(notebook, name, node) for each function or class a notebook defines that helpers also
-    has; when a notebook improves a definition step by step, its last version counts."""
-    found = {}
+    """(notebook, name, node) for each function, class or constant a notebook defines that helpers
+    also exports; when a notebook improves a definition step by step, its last version counts.
+    A class may grow across cells: its methods are those of its last `class` statement, replaced
+    or joined by the functions decorated with `@add_to_class(TheClass)` in later cells."""
+    public = helpers_objects()
+    found, methods = {}, {}
     for path in NOTEBOOKS:
         for cell in code_cells(load(path)):
-            src = "".join(cell["source"])
-            src = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!")))
+            src = "".join(cell["source"])  # a magic line (%pip, !pip) becomes `pass`, indentation kept
+            src = "\n".join(l[:len(l) - len(l.lstrip())] + "pass" if l.lstrip().startswith(("%", "!")) else l
+                            for l in src.splitlines())
             for node in ast.parse(src).body:
-                if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and hasattr(helpers, node.name):
-                    found[(path.name, node.name)] = node
-    return [(nb, name, node) for (nb, name), node in found.items()]
+                key = (path.name, getattr(node, "name", None))
+                if isinstance(node, ast.ClassDef) and node.name in public:
+                    found[key] = node
+                    methods[key] = {n.name: n for n in node.body if isinstance(n, ast.FunctionDef)}
+                elif isinstance(node, ast.FunctionDef) and added_to(node):
+                    cls_key = (path.name, added_to(node))
+                    if cls_key[1] in public:  # a class of the notebook's own is not checked
+                        assert cls_key in methods, f"{path.name}: add_to_class({cls_key[1]}) before the class"
+                        methods[cls_key][node.name] = without_add_to_class(node)
+                elif isinstance(node, ast.FunctionDef) and node.name in public:
+                    found[key] = node
+                elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                        and isinstance(node.targets[0], ast.Name) and node.targets[0].id in public \
+                        and not callable(public[node.targets[0].id]):
+                    found[(path.name, node.targets[0].id)] = node
+    result = []
+    for (nb, name), node in found.items():
+        if isinstance(node, ast.ClassDef):  # the class as the notebook leaves it
+            node = copy.deepcopy(node)
+            body = [n for n in node.body if not isinstance(n, ast.FunctionDef)]
+            node.body = body + list(methods[(nb, name)].values())
+        result.append((nb, name, node))
+    return result
+
+
+def class_parts(node):
+    "A normalised class: its header and other statements, and its methods by name."
+    node = _Normalise().visit(copy.deepcopy(node))
+    meths = {n.name: ast.dump(n, annotate_fields=False) for n in node.body if isinstance(n, ast.FunctionDef)}
+    node.body = [n for n in node.body if not isinstance(n, ast.FunctionDef)]
+    return ast.dump(node, annotate_fields=False), meths
 
 
 def test_some_functions_are_taught():
@@ -136,10 +196,22 @@ def test_some_functions_are_taught():
 @pytest.mark.parametrize("nb,name,node", taught_definitions(),
                          ids=[f"{nb}:{name}" for nb, name, _ in taught_definitions()])
 def test_taught_code_matches_helpers(nb, name, node):
-    "A notebook teaches the code; helpers/ holds the same code, and its docstring names that notebook."
-    obj = getattr(helpers, name)
+    """A notebook teaches the code; helpers/ holds the same code, and its docstring names that
+    notebook. A class is compared method by method: none may differ, be missing or be extra."""
+    obj = helpers_objects()[name]
+    if isinstance(node, ast.Assign):  # a constant, such as the list of events
+        assert ast.literal_eval(node.value) == obj, f"{name} drifted from helpers/"
+        return
     lib = ast.parse(inspect.getsource(obj)).body[0]
-    assert normalised(node) == normalised(lib), f"{name} drifted from helpers/"
+    if isinstance(node, ast.ClassDef):
+        (head, meths), (lib_head, lib_meths) = class_parts(node), class_parts(lib)
+        assert head == lib_head, f"{name}: the class statement or its attributes drifted from helpers/"
+        assert not set(lib_meths) - set(meths), f"{name}: the notebook never writes {sorted(set(lib_meths) - set(meths))}"
+        assert not set(meths) - set(lib_meths), f"{name}: helpers/ lacks {sorted(set(meths) - set(lib_meths))}"
+        drifted = sorted(m for m in meths if meths[m] != lib_meths[m])
+        assert not drifted, f"{name}: {drifted} drifted from helpers/"
+    else:
+        assert normalised(node) == normalised(lib), f"{name} drifted from helpers/"
     assert f"notebook {nb[:2]}" in (obj.__doc__ or ""), f"{name}'s docstring should name {nb}"
 
 
@@ -167,22 +239,33 @@ def test_each_public_name_says_which_notebook_teaches_it(module, name):
     assert doc and re.search(r"notebooks? \d\d", doc), f"{module}.{name}: its docstring should name its notebook"
 
 
+@pytest.mark.slow
 def test_colab_branch_of_the_setup_cell(tmp_path):
-    """With the Colab check forced and the install source pointed at this checkout, the setup
-    cell installs the helpers and nothing else: torch and fastai are left alone."""
+    """In the course environment, with the Colab branch taken (a temporary IPYTHONDIR whose
+    startup script stands in for google.colab, see support/colab_startup.py) and its install
+    pointed at a freshly built helpers wheel as a dry run, the setup cell would install the
+    helpers and nothing else: torch and fastai are left alone."""
+    from support import colab
     setup = "".join(load(NOTEBOOKS[0])["cells"][2]["source"])
-    report = tmp_path / "report.json"
-    script = tmp_path / "setup_cell.ipy"
-    script.write_text(setup)
+    assert "COURSE_" not in setup and "os.environ" not in setup, "the setup cell holds a test hook"
+    wheel = colab.build_helpers_wheel(tmp_path / "wheel")
+    report, log = tmp_path / "report.json", tmp_path / "colab-like.log"
     # The dry run's report is asked for on the command line, not through PIP_* variables,
     # which pip's build step would inherit and overwrite the report with its own.
-    env = dict(os.environ, COURSE_FORCE_COLAB="1", MPLBACKEND="Agg",
-               COURSE_HELPERS_SOURCE=f"{ROOT} --dry-run --report {report}")
-    r = subprocess.run([sys.executable, "-m", "IPython", "--quick", "--no-banner", str(script)],
+    ipython_dir = colab.colab_ipython_dir(tmp_path / "ipython", f"{wheel} --dry-run --report {report}",
+                                          log, audit=False)  # helpers is an editable install here
+    script = tmp_path / "setup_cell.ipy"
+    script.write_text(setup)
+    bin_dir = Path(sys.executable).parent  # `!pip` is the pip of the kernel's environment
+    env = dict(os.environ, IPYTHONDIR=str(ipython_dir), MPLBACKEND="Agg",
+               PATH=os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]))
+    r = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", str(script)],
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert [e["kind"] for e in colab.read_log(log)] == ["pip"], (colab.read_log(log), r.stdout, r.stderr)
     installs = {i["metadata"]["name"].lower() for i in json.loads(report.read_text())["install"]}
     assert installs == {"mnist-basics-helpers"}
+    assert r.stdout.strip().startswith("Course helpers "), r.stdout
 
 
 def test_readme_test_command_is_what_ci_runs():
@@ -193,7 +276,7 @@ def test_readme_test_command_is_what_ci_runs():
 
 
 def test_sync_tool_notices_drift(tmp_path):
-    "Edit a badge, a setup cell or the README table by hand, and the check fails."
+    "Edit a badge, a setup cell, a navigation cell or the README table by hand, and the check fails."
     import importlib.util
     import shutil
     spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
@@ -208,10 +291,56 @@ def test_sync_tool_notices_drift(tmp_path):
     sync.sync(check=False)              # regenerate for these two notebooks
     assert sync.sync(check=True) == []
     nb_path = tmp_path / "notebooks" / NOTEBOOKS[0].name
-    nb = load(nb_path)
-    nb["cells"][2]["source"] = ["import helpers  # a hand-edited setup cell\n"]
-    nb_path.write_text(json.dumps(nb))
-    problems = sync.sync(check=True)
-    assert any("course-setup" in p for p in problems)
-    sync.sync(check=False)
-    assert sync.sync(check=True) == []
+    for index, tag, hand_edit in [
+            (2, "course-setup", "import helpers  # a hand-edited setup cell\n"),
+            (0, "course-badge", "[![Open In Colab](x.svg)](https://example.org/01.ipynb)"),
+            (-1, "course-nav", "---\n[All notebooks](../README.md#the-notebooks) · "
+                               f"Next: [02]({NOTEBOOKS[1].name}) →")]:
+        nb = load(nb_path)
+        nb["cells"][index]["source"] = [hand_edit]
+        nb_path.write_text(json.dumps(nb))
+        problems = sync.sync(check=True)
+        assert any(tag in p for p in problems), (tag, problems)
+        sync.sync(check=False)
+        assert sync.sync(check=True) == []
+    readme = tmp_path / "README.md"
+    readme.write_text(readme.read_text().replace("| notebook |", "| notebooks |", 1))
+    assert any("README" in p for p in sync.sync(check=True))
+
+
+LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_navigation_links_work_in_jupyterlab_and_colab(path):
+    """Each relative link of the navigation cell (what JupyterLab and GitHub follow) leads to a
+    file of the checkout, and has beside it the absolute link that Colab needs: the notebook
+    in Colab, the README on GitHub, both made from the one configured address."""
+    import tomllib
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mnist-course"]
+    url, branch = cfg["repository"].rstrip("/"), cfg.get("branch", "main")
+    colab = f"https://colab.research.google.com/github/{url.split('github.com/', 1)[1]}/blob/{branch}/notebooks/"
+    nav = "".join(load(path)["cells"][-1]["source"])
+    links = [target for _, target in LINK.findall(nav)]
+    i = NOTEBOOKS.index(path)
+    expected = []
+    if i > 0:
+        expected += [NOTEBOOKS[i - 1].name, colab + NOTEBOOKS[i - 1].name]
+    expected += ["../README.md#the-notebooks", f"{url}/blob/{branch}/README.md#the-notebooks"]
+    if i + 1 < len(NOTEBOOKS):
+        expected += [NOTEBOOKS[i + 1].name, colab + NOTEBOOKS[i + 1].name]
+    assert links == expected, nav
+    for target in links:
+        if not target.startswith("https://"):
+            file, _, anchor = target.partition("#")
+            assert (path.parent / file).is_file(), target
+            if anchor:
+                headings = re.findall(r"^#+ (.+)$", (path.parent / file).read_text(), re.M)
+                assert anchor in {h.strip().lower().replace(" ", "-") for h in headings}, target
+    # ../README.md opens in JupyterLab only if `course.py lab` serves the whole checkout.
+    sys.path.insert(0, str(ROOT))
+    try:
+        import course
+    finally:
+        sys.path.remove(str(ROOT))
+    assert f"--ServerApp.root_dir={ROOT}" in course.lab_args()
