@@ -3,6 +3,7 @@
 
     python3 course.py lab     # create the environment on first use, then open JupyterLab
     python3 course.py test    # create the environment on first use, then run every test
+    python3 course.py test --fast   # the unit tests only: no notebooks, no test marked slow
     python3 course.py bench   # the benchmarks (they print figures; they never fail on speed)
     python3 course.py bench full_mnist --skip-fastai   # one benchmark, with its own options
 
@@ -14,6 +15,7 @@ only when the lock file or `pyproject.toml` changes. Anything after the command 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +32,17 @@ STAMP = VENV / "course-installed.txt"
 TEST_ARGS = ["-p", "no:cacheprovider", "tests", "notebooks", "--nbval",
              "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg",
              "--nbval-cell-timeout", "900"]
+# `test --fast`: the unit tests alone; the notebooks and the tests marked slow (a browser,
+# a fresh Colab-like environment, subprocesses) are left out.
+FAST_ARGS = ["-p", "no:cacheprovider", "tests", "-m", "not slow"]
+
+# JupyterLab settings of the course environment (share/jupyter/lab/settings/overrides.json):
+# no "get notified about Jupyter news?" pop-up on the learner's first screen, and a Markdown
+# file such as the README (linked from each notebook's "All notebooks") opens rendered.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
+    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}},
+}
 
 
 def venv_python() -> Path:
@@ -43,10 +56,27 @@ def wanted_stamp() -> str:
     return h.hexdigest()
 
 
+def write_lab_settings(venv: Path = VENV) -> Path:
+    "Merge LAB_SETTINGS into the environment's JupyterLab overrides.json (idempotent)."
+    path = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        current = json.loads(path.read_text())
+    except (OSError, ValueError):
+        current = {}
+    merged = dict(current)
+    for plugin, values in LAB_SETTINGS.items():
+        merged[plugin] = {**current.get(plugin, {}), **values}
+    if merged != current:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(merged, indent=2) + "\n")
+    return path
+
+
 def ensure_env() -> Path:
     "Create `.venv` and install the locked environment, unless it is already up to date."
     py = venv_python()
     if STAMP.is_file() and STAMP.read_text().strip() == wanted_stamp() and py.exists():
+        write_lab_settings()
         return py
     if sys.version_info[:2] != (3, 11):
         print(f"note: the lock file was made with Python 3.11; this is {sys.version.split()[0]}.")
@@ -61,8 +91,28 @@ def ensure_env() -> Path:
     print("Installing the pinned packages (a few minutes the first time) ...", flush=True)
     subprocess.run(pip + ["-q", "-r", str(LOCK)], check=True, cwd=ROOT)
     subprocess.run(pip + ["-q", "--no-deps", "--no-build-isolation", "-e", "."], check=True, cwd=ROOT)
+    write_lab_settings()
     STAMP.write_text(wanted_stamp() + "\n")
     return py
+
+
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def lab_args(root: Path = ROOT, open_folder: str | None = "notebooks") -> list[str]:
+    """What follows `python -m` to start JupyterLab on `root`, showing `open_folder` first.
+
+    The server's root is the whole checkout, so that each notebook's "All notebooks" link
+    (../README.md) opens. JupyterLab refuses to run as root (as one is in a container)
+    without --allow-root, so it is added there.
+    """
+    args = ["jupyter", "lab", f"--ServerApp.root_dir={root}"]
+    if open_folder:
+        args.append(f"--LabApp.default_url=/lab/tree/{open_folder}")
+    if running_as_root():
+        args.append("--allow-root")
+    return args
 
 
 def main(argv: list[str]) -> int:
@@ -74,8 +124,13 @@ def main(argv: list[str]) -> int:
     if cmd == "env":
         return 0
     if cmd == "lab":
-        return subprocess.call([py, "-m", "jupyter", "lab", str(ROOT / "notebooks"), *rest], cwd=ROOT)
+        if running_as_root():
+            print("Running as root (as in a container), so JupyterLab is started with --allow-root.")
+        return subprocess.call([py, "-m", *lab_args(), *rest], cwd=ROOT)
     if cmd == "test":
+        if "--fast" in rest:
+            rest = [r for r in rest if r != "--fast"]
+            return subprocess.call([py, "-m", "pytest", *FAST_ARGS, *rest], cwd=ROOT)
         return subprocess.call([py, "-m", "pytest", *TEST_ARGS, *rest], cwd=ROOT)
     names = [r for r in rest if not r.startswith("-")]   # which benchmarks (default: all)
     flags = [r for r in rest if r.startswith("-")]       # passed on to each benchmark

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import warnings
 
 import numpy as np
@@ -10,9 +11,10 @@ import torch
 
 from .plotting import use_course_style
 
-__all__ = ["course_setup", "seed_everything", "IN_COLAB"]
+__all__ = ["course_setup", "seed_everything"]
 
-IN_COLAB = "google.colab" in __import__("sys").modules
+# Colab's menu path to a GPU runtime, named by the one line the setup cell prints there.
+COLAB_GPU_MENU = "Runtime → Change runtime type → T4 GPU"
 
 
 def seed_everything(seed: int = 42) -> None:
@@ -23,8 +25,29 @@ def seed_everything(seed: int = 42) -> None:
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
 
 
+def _helpers_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("mnist-basics-helpers")
+    except PackageNotFoundError:
+        from . import __version__
+        return __version__
+
+
+def colab_status_line() -> str:
+    "The one line the setup cell prints in Colab: what it installed, and whether there is a GPU."
+    done = f"Course helpers {_helpers_version()} installed"
+    if torch.cuda.is_available():
+        return f"{done} · GPU: {torch.cuda.get_device_name(0)}"
+    return f"{done} · no GPU, so training will be slow (to add one: {COLAB_GPU_MENU})"
+
+
 def course_setup(seed: int = 42) -> None:
-    "Shared plot style, compact tensor printing, quiet library warnings, and a fixed seed (notebook 01)."
+    """Shared plot style, compact tensor printing, quiet library warnings, and a fixed seed
+    (what the setup cell of every notebook does, explained in notebook 01).
+
+    In Colab it also prints one line: the helpers' version and whether a GPU is present.
+    """
     # fastai 2.8 still calls torch.jit.script, which torch 2.14 marks deprecated; the warning
     # says nothing a learner can act on.
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
@@ -33,3 +56,5 @@ def course_setup(seed: int = 42) -> None:
     import pandas as pd
     pd.set_option("display.precision", 4)
     seed_everything(seed)
+    if "google.colab" in sys.modules:
+        print(colab_status_line())

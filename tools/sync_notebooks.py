@@ -4,10 +4,12 @@
     python3 tools/sync_notebooks.py          # rewrite what drifted
     python3 tools/sync_notebooks.py --check  # only report drift (exit 1); the tests run this
 
-The repository address lives in one place, `[tool.mnist-course]` in pyproject.toml. Three
-cells of each notebook are generated from it and from the list of notebooks, and found by
-their cell tag: `course-badge` (first cell), `course-setup` (the setup cell) and
-`course-nav` (last cell). The README's table of notebooks, between the markers
+The repository address lives in one place, `[tool.mnist-course]` in pyproject.toml: a fork
+changes it there and runs this script. Three cells of each notebook are generated from it and
+from the list of notebooks, and found by their cell tag: `course-badge` (first cell),
+`course-setup` (the setup cell, whose Colab branch installs the helpers from that address) and
+`course-nav` (last cell: previous/next and "All notebooks", each with a Colab or GitHub link
+beside the relative one). The README's table of notebooks, between the markers
 `<!-- notebooks:start -->` and `<!-- notebooks:end -->`, is generated too.
 """
 from __future__ import annotations
@@ -28,12 +30,10 @@ README = ROOT / "README.md"
 BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
 
 SETUP_CELL = '''\
-# Setup, the same in every notebook. In Colab this installs the course's small `helpers`
-# package (Colab's own torch and fastai are kept); on your machine it is already installed.
-import os, sys
-if "google.colab" in sys.modules or os.environ.get("COURSE_FORCE_COLAB"):
-    helpers_source = os.environ.get("COURSE_HELPERS_SOURCE", "{install}")
-    %pip install -q {{helpers_source}}
+# Setup, the same in every notebook. In Colab it first installs the course's helpers.
+import sys
+if "google.colab" in sys.modules:
+    !pip install -qq --no-warn-conflicts {install}
 from helpers import course_setup
 course_setup()'''
 
@@ -68,13 +68,24 @@ def badge(cfg: dict, path: Path) -> str:
     return f"[![Open In Colab]({BADGE_IMG})]({colab_url(cfg, path)})"
 
 
-def nav(paths: list[Path], titles: dict[Path, str], i: int) -> str:
+def github_url(cfg: dict, rel: str) -> str:
+    "A file of the repository on GitHub, e.g. 'README.md#the-notebooks'."
+    return f"{cfg['url']}/blob/{cfg['branch']}/{rel}"
+
+
+def nav(cfg: dict, paths: list[Path], titles: dict[Path, str], i: int) -> str:
+    """Previous, all, next. Each relative link (for JupyterLab and GitHub) has an absolute one
+    beside it, because in Colab a relative link leads nowhere: a notebook opens in Colab, the
+    README on GitHub."""
+    def to(p: Path) -> str:
+        return f"[{titles[p]}]({p.name}) ([in Colab]({colab_url(cfg, p)}))"
     parts = []
     if i > 0:
-        parts.append(f"← Previous: [{titles[paths[i - 1]]}]({paths[i - 1].name})")
-    parts.append("[All notebooks](../README.md#the-notebooks)")
+        parts.append(f"← Previous: {to(paths[i - 1])}")
+    parts.append(f"[All notebooks](../README.md#the-notebooks) "
+                 f"([on GitHub]({github_url(cfg, 'README.md#the-notebooks')}))")
     if i + 1 < len(paths):
-        parts.append(f"Next: [{titles[paths[i + 1]]}]({paths[i + 1].name}) →")
+        parts.append(f"Next: {to(paths[i + 1])} →")
     else:
         parts.append("This is the last notebook of the series.")
     return "---\n" + " · ".join(parts)
@@ -96,7 +107,7 @@ def expected_cells(cfg: dict, paths: list[Path], titles: dict[Path, str], i: int
     install = f"git+{cfg['url']}@{cfg['branch']}"
     return {"course-badge": badge(cfg, paths[i]),
             "course-setup": SETUP_CELL.format(install=install),
-            "course-nav": nav(paths, titles, i)}
+            "course-nav": nav(cfg, paths, titles, i)}
 
 
 def readme_table(cfg: dict, paths: list[Path], titles: dict[Path, str], blurbs: dict[Path, str]) -> str:
