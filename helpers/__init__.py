@@ -20,31 +20,31 @@ from .device import default_device
 from .data import MnistDataError, check_mnist_folder, data_dir, get_mnist
 from .tensors import (MNIST_MEAN, MNIST_STD, image_files, load_3s_and_7s, load_digits, load_mnist,
                       split_train_valid)
-from .batches import TensorLoader, random_shift
-from .models import init_params, is_3, linear1, mnist_cnn, mnist_distance, simple_net
+from .batches import TensorLoader, random_shift, take_shifted
+from .models import conv_block, init_params, is_3, linear1, mnist_cnn, mnist_distance, simple_net
 from .losses import batch_accuracy, cross_entropy, log_softmax, mnist_loss, sigmoid, softmax
 from .loops import (BasicOptim, accuracy_of, calc_grad, fit_one_cycle_fast, predict, train_epoch,
-                    train_model, validate_epoch)
+                    train_model, train_model_one_cycle, validate_epoch)
 from .learner import (CancelBatchException, CancelEpochException, CancelFitException, Callback,
                       Learner, LRFinder, OneCycle, Recorder, SGDOptim)
 from .checks import guard
 from .plotting import (draw_broadcast, draw_sgd_loop, pixel_table, plot_function, show_digit,
                        show_digits, show_preds, use_course_style)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = [
     # setup, device, data on disk
     "course_setup", "seed_everything", "default_device", "MnistDataError", "check_mnist_folder",
     "data_dir", "get_mnist",
     # tensors, batches
     "MNIST_MEAN", "MNIST_STD", "image_files", "load_digits", "load_3s_and_7s", "load_mnist",
-    "split_train_valid", "TensorLoader", "random_shift",
+    "split_train_valid", "TensorLoader", "take_shifted", "random_shift",
     # models, losses
-    "mnist_distance", "is_3", "init_params", "linear1", "simple_net", "mnist_cnn",
+    "mnist_distance", "is_3", "init_params", "linear1", "simple_net", "conv_block", "mnist_cnn",
     "sigmoid", "mnist_loss", "batch_accuracy", "log_softmax", "softmax", "cross_entropy",
     # loops, learner
     "calc_grad", "train_epoch", "validate_epoch", "BasicOptim", "train_model",
-    "fit_one_cycle_fast", "predict", "accuracy_of",
+    "train_model_one_cycle", "fit_one_cycle_fast", "predict", "accuracy_of",
     "Callback", "CancelBatchException", "CancelEpochException", "CancelFitException", "Learner",
     "Recorder", "SGDOptim", "OneCycle", "LRFinder",
     # checks, plotting

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 __all__ = ["use_course_style", "show_digit", "show_digits", "pixel_table", "plot_function",
-           "draw_broadcast", "show_preds", "draw_sgd_loop"]
+           "draw_broadcast", "show_preds", "draw_sgd_loop", "text_progress"]
 
 DIGIT_CMAP = "Greys"
 
@@ -69,15 +69,28 @@ def show_digits(imgs: Sequence, titles: Sequence[str], suptitle: str,
     return fig
 
 
-def pixel_table(img, rows: slice = slice(4, 15), cols: slice = slice(4, 22)):
-    """A pandas table of pixel values, each cell shaded by its value (notebook 01)."""
-    import pandas as pd
+def pixel_table(img, rows: slice = slice(4, 15), cols: slice = slice(4, 22),
+                title: str | None = None, ax: plt.Axes | None = None) -> plt.Axes:
+    """Draw a piece of an image as a table of its pixel values, each cell shaded by its value
+    (notebook 01). The cells are labelled with the image's own row and column numbers."""
     values = _as_array(img)[rows, cols].astype(int)
-    df = pd.DataFrame(values, index=range(rows.start, rows.stop), columns=range(cols.start, cols.stop))
-    return (df.style.set_uuid("pixels").background_gradient(DIGIT_CMAP, vmin=0, vmax=255, axis=None)
-              .set_properties(**{"font-size": "7pt", "width": "2.2em", "text-align": "center"})
-              .set_caption(f"Pixel values, rows {rows.start}-{rows.stop - 1}, "
-                           f"columns {cols.start}-{cols.stop - 1} (0 = white, 255 = black)"))
+    n_rows, n_cols = values.shape
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.42 * n_cols + 1.2, 0.36 * n_rows + 1.2))
+    ax.imshow(values, cmap=DIGIT_CMAP, vmin=0, vmax=255, aspect="auto")
+    for r in range(n_rows):
+        for c in range(n_cols):
+            v = values[r, c]
+            ax.text(c, r, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > 127 else "black")
+    ax.set_xticks(range(n_cols), [str(i) for i in range(cols.start, cols.start + n_cols)], fontsize=7)
+    ax.set_yticks(range(n_rows), [str(i) for i in range(rows.start, rows.start + n_rows)], fontsize=7)
+    ax.grid(False)
+    ax.set_xlabel("pixel column")
+    ax.set_ylabel("pixel row")
+    ax.set_title(title or f"Pixel values, rows {rows.start}-{rows.start + n_rows - 1}, "
+                          f"columns {cols.start}-{cols.start + n_cols - 1}")
+    return ax
 
 
 def plot_function(f: Callable, xmin: float = -2.0, xmax: float = 2.0, title: str = "",
@@ -176,3 +189,24 @@ def draw_sgd_loop() -> plt.Figure:
     ax.axis("off")
     ax.set_title("Stochastic gradient descent: seven steps, most of them in a loop")
     return fig
+
+
+
+def text_progress() -> None:
+    """Make fastai report training as plain text: the table's header, then one line per epoch,
+    printed as each epoch ends, the way fastai does in a terminal (notebook 05).
+
+    In a notebook fastai draws its table with moving progress bars, as HTML that it keeps
+    updating; the notebook tests only see the first version of such an output, an empty bar.
+    Printed lines hold the same figures, can be compared, and are stored once. Only the bars go.
+    """
+    import fastai.callback.progress as progress
+    from fastprogress.fastprogress import ConsoleMasterBar, MasterBar, ProgressBar
+
+    class EpochLines(ConsoleMasterBar):
+        "fastprogress's console master bar without its bars: it only prints the table."
+        def __init__(self, gen, total=None, **kwargs):
+            MasterBar.__init__(self, gen, ProgressBar, total)  # ProgressBar itself draws nothing
+            self.total_time = False
+
+    progress.master_bar, progress.progress_bar = EpochLines, ProgressBar
