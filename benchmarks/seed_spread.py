@@ -261,6 +261,93 @@ def resnet18_1(seed):
 
 
 # ---------------------------------------------------------------------------------------------
+# Notebook 07: the full MNIST, ten digits.
+
+@functools.cache
+def full_mnist():
+    "Notebook 07's split of `training`: 54,000 training and 6,000 validation images (seed 42)."
+    from fastai.vision.all import URLs
+    from helpers import get_mnist, load_mnist, split_train_valid
+    x, y = load_mnist(get_mnist(URLs.MNIST), "training")
+    return split_train_valid(x, y, valid_pct=0.1, seed=42)
+
+
+def linear_by_hand10(seed: int):
+    """Notebook 07's linear model by hand, 3 epochs (notebook 12 trains it the same way):
+    its validation accuracy, and the flat training and validation loaders it used."""
+    import torch
+    from helpers import (TensorLoader, accuracy_of, cross_entropy, default_device, init_params,
+                         linear1, seed_everything)
+    tx, ty, vx, vy = full_mnist()
+    seed_everything(seed)
+    device = default_device()
+    train_dl = TensorLoader(tx, ty, bs=256, shuffle=True, flat=True)
+    valid_dl = TensorLoader(vx, vy, bs=1000, flat=True)
+    weights = init_params((28*28, 10), std=0.01).to(device).detach().requires_grad_()
+    bias = init_params(10, std=0.0).to(device).detach().requires_grad_()
+    model = lambda xb: linear1(xb, weights, bias)
+    for _ in range(3):
+        for xb, yb in train_dl:
+            cross_entropy(model(xb), yb).backward()
+            with torch.no_grad():
+                for p in (weights, bias):
+                    p -= p.grad * 0.1
+                    p.grad = None
+    return accuracy_of(model, valid_dl), train_dl, valid_dl
+
+
+@result("07", "linear model by hand, 3 epochs", floor=0.9)
+def linear07(seed):
+    return linear_by_hand10(seed)[0]
+
+
+@result("07", "simple_net with ten outputs, 5 epochs", floor=0.955)
+def simple_net07(seed):
+    from fastai.vision.all import SGD, DataLoaders, Learner, accuracy, nn, partial, F
+    from helpers import TensorLoader, seed_everything
+    tx, ty, vx, vy = full_mnist()
+    seed_everything(seed)
+    train_dl = TensorLoader(tx, ty, bs=256, shuffle=True, flat=True)
+    net = nn.Sequential(nn.Linear(28*28, 30), nn.ReLU(), nn.Linear(30, 10))
+    learn = Learner(DataLoaders(train_dl, TensorLoader(vx, vy, bs=1000, flat=True)), net,
+                    loss_func=F.cross_entropy, metrics=accuracy, opt_func=partial(SGD, mom=0.9))
+    return fit_quietly(learn, 5, 0.1, method="fit_one_cycle")
+
+
+def cnn07(seed: int, shift: int) -> float:
+    "Notebook 07's CNN: mnist_cnn((16, 32, 32, 64), head='flat'), 5 epochs of one-cycle at 2e-2."
+    from helpers import TensorLoader, accuracy_of, mnist_cnn, seed_everything, train_model_one_cycle
+    tx, ty, vx, vy = full_mnist()
+    seed_everything(seed)
+    train_dl = TensorLoader(tx, ty, bs=256, shuffle=True, shift=shift, drop_last=True)
+    cnn = mnist_cnn((16, 32, 32, 64), head="flat")
+    train_model_one_cycle(cnn, train_dl, epochs=5, lr_max=2e-2, progress=False)
+    return accuracy_of(cnn, TensorLoader(vx, vy, bs=1000))
+
+
+@result("07", "mnist_cnn, 5 epochs with random shifts", floor=0.99)
+def cnn07_shifted(seed):
+    return cnn07(seed, shift=2)
+
+
+@result("07", "mnist_cnn, 5 epochs without random shifts", floor=None)
+def cnn07_plain(seed):
+    return cnn07(seed, shift=0)
+
+
+@result("07", "resnet18 through fastai's route, 1 epoch", floor=0.965)
+def resnet07(seed):
+    "from_folder(path/'training', valid_pct=0.1, seed=42), resnet18 from scratch, fit_one_cycle(1, 0.1)."
+    from fastai.vision.all import ImageDataLoaders, URLs, accuracy, resnet18, vision_learner
+    from helpers import get_mnist, seed_everything
+    seed_everything(seed)
+    dls = ImageDataLoaders.from_folder(get_mnist(URLs.MNIST)/'training', valid_pct=0.1, seed=42)
+    seed_everything(seed)
+    learn = vision_learner(dls, resnet18, pretrained=False, metrics=accuracy)   # fastai's loss: cross-entropy
+    return fit_quietly(learn, 1, 0.1, method="fit_one_cycle")
+
+
+# ---------------------------------------------------------------------------------------------
 # Notebook 08: the Learner written from scratch, and fastai's beside it on the CNN.
 
 def loaders_37():
@@ -343,7 +430,10 @@ def cnn08_fastai(seed):
 # ---------------------------------------------------------------------------------------------
 
 def matches(r: Result, pattern: str) -> bool:
-    return pattern == r.notebook or pattern.lower() in r.name.lower()
+    "A notebook number (05) picks that notebook's results; anything else, results named with it."
+    if pattern.isdigit() and len(pattern) == 2:
+        return pattern == r.notebook
+    return pattern.lower() in r.name.lower()
 
 
 # --- notebook 11: TGS salt, on the synthetic stand-in --------------------------------------------
@@ -368,6 +458,45 @@ def tgs_unet(seed):
 @result("11", "fastai unet_learner, competition score on validation", floor=0.6)
 def tgs_fastai(seed):
     return tgs_run(seed)["fastai unet_learner"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 12: notebook 07's models trained again, shorter, to read the learner's drawings.
+
+@functools.cache
+def nb12(seed: int) -> dict[str, float]:
+    "Notebook 12's three trained models, as its cells train them (one seed for all three)."
+    from torch import nn
+    from helpers import (TensorLoader, accuracy_of, mnist_cnn, seed_everything,
+                         train_model_one_cycle)
+    tx, ty, vx, vy = full_mnist()
+    out = {}
+    out["linear"], train_dl_flat, valid_dl_flat = linear_by_hand10(seed)
+    seed_everything(seed)
+    net = nn.Sequential(nn.Linear(28*28, 30), nn.ReLU(), nn.Linear(30, 10))
+    train_model_one_cycle(net, train_dl_flat, epochs=5, lr_max=1e-2, progress=False)
+    out["simple_net"] = accuracy_of(net, valid_dl_flat)
+    seed_everything(seed)
+    cnn = mnist_cnn((16, 32, 32, 64), head="flat")
+    train_dl = TensorLoader(tx, ty, bs=256, shuffle=True, shift=2, drop_last=True)
+    train_model_one_cycle(cnn, train_dl, epochs=2, lr_max=2e-2, progress=False)
+    out["cnn"] = accuracy_of(cnn, TensorLoader(vx, vy, bs=1000))
+    return out
+
+
+@result("12", "linear model, 3 epochs", floor=0.9)
+def linear12(seed):
+    return nb12(seed)["linear"]
+
+
+@result("12", "simple_net, 5 epochs", floor=0.955)
+def simple12(seed):
+    return nb12(seed)["simple_net"]
+
+
+@result("12", "CNN, 2 epochs", floor=0.988)
+def cnn12(seed):
+    return nb12(seed)["cnn"]
 
 
 def select(patterns: list[str], skip: list[str] = ()) -> list[Result]:

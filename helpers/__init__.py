@@ -23,7 +23,7 @@ from .tensors import (MNIST_MEAN, MNIST_STD, image_files, load_3s_and_7s, load_d
 from .batches import TensorLoader, random_shift, take_shifted
 from .models import conv_block, init_params, is_3, linear1, mnist_cnn, mnist_distance, simple_net
 from .losses import batch_accuracy, cross_entropy, log_softmax, mnist_loss, sigmoid, softmax
-from .loops import (BasicOptim, accuracy_of, calc_grad, fit_one_cycle_fast, predict, train_epoch,
+from .loops import (BasicOptim, accuracy_of, calc_grad, predict, train_epoch,
                     train_model, train_model_one_cycle, validate_epoch)
 from .learner import (CancelBatchException, CancelEpochException, CancelFitException, Callback,
                       Learner, LRFinder, OneCycle, Recorder, SGDOptim)
@@ -44,7 +44,7 @@ __all__ = [
     "sigmoid", "mnist_loss", "batch_accuracy", "log_softmax", "softmax", "cross_entropy",
     # loops, learner
     "calc_grad", "train_epoch", "validate_epoch", "BasicOptim", "train_model",
-    "train_model_one_cycle", "fit_one_cycle_fast", "predict", "accuracy_of",
+    "train_model_one_cycle", "predict", "accuracy_of",
     "Callback", "CancelBatchException", "CancelEpochException", "CancelFitException", "Learner",
     "Recorder", "SGDOptim", "OneCycle", "LRFinder",
     # checks, plotting

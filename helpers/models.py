@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["mnist_distance", "is_3", "init_params", "linear1", "simple_net", "mnist_cnn"]
+__all__ = ["mnist_distance", "is_3", "init_params", "linear1", "simple_net", "conv_block", "mnist_cnn"]
 
 
 def mnist_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -42,22 +42,27 @@ def simple_net(xb: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.T
     return res
 
 
-def _conv_block(ni: int, nf: int, stride: int, ks: int = 3) -> nn.Sequential:
+def conv_block(ni: int, nf: int, stride: int = 1, ks: int = 3) -> nn.Sequential:
+    """A `ks`x`ks` convolution from `ni` to `nf` feature maps, then batch normalisation and ReLU
+    (notebook 07). The convolution has no bias: the batch norm that follows adds its own."""
     return nn.Sequential(nn.Conv2d(ni, nf, ks, stride=stride, padding=ks//2, bias=False),
                          nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
 
 
-def mnist_cnn(widths: tuple[int, int, int] = (32, 64, 128), extra: bool = True) -> nn.Sequential:
+def mnist_cnn(widths: tuple[int, int, int, int] = (32, 64, 64, 128), head: str = "pool") -> nn.Sequential:
     """A small convolutional network for 28x28 digits (notebook 07).
 
-    A 5x5 convolution with stride 2 turns the image into `widths[0]` feature maps of 14x14;
-    each further layer halves the size and widens the channels (14 -> 7 -> 4), with an `extra`
-    layer at 7x7; global average pooling and a linear layer give the ten class scores. Every
-    convolution is followed by batch normalisation and ReLU.
+    Four `conv_block`s with `widths` feature maps: a 5x5 with stride 2 (28x28 -> 14x14), a 3x3
+    with stride 2 (-> 7x7), a 3x3 at 7x7 and a 3x3 with stride 2 (-> 4x4). Then a linear layer
+    gives the ten class scores, either from each map's average (`head='pool'`) or from all the
+    4x4 maps flattened (`head='flat'`), which keeps where each feature was found.
     """
-    c0, c1, c2 = widths
-    layers = [_conv_block(1, c0, 2, ks=5), _conv_block(c0, c1, 2)]
-    if extra:
-        layers.append(_conv_block(c1, c1, 1))
-    layers += [_conv_block(c1, c2, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c2, 10)]
+    c0, c1, c2, c3 = widths
+    layers = [conv_block(1, c0, 2, ks=5), conv_block(c0, c1, 2), conv_block(c1, c2), conv_block(c2, c3, 2)]
+    if head == "pool":
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c3, 10)]
+    elif head == "flat":
+        layers += [nn.Flatten(), nn.Linear(c3*4*4, 10)]
+    else:
+        raise ValueError(f"head must be 'pool' or 'flat', not {head!r}")
     return nn.Sequential(*layers)

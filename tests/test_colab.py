@@ -14,9 +14,11 @@ How the environment is made, and why so:
   counts them as installed (as Colab's own torch is), keeps them, and installs what they need
   at its newest version. Installing torch again from the local files gave the same
   environment in about 160 s instead of about 60 s, and 5 GB on disk.
-* Everything else that pyproject.toml names (fastai, matplotlib, pandas, pillow), and what
-  executing needs (ipykernel, nbclient), comes from PyPI at its newest version for this Python
-  (`pip install --no-compile`: nothing is byte-compiled that the notebooks never import).
+* Everything else that pyproject.toml names (fastai, matplotlib, pandas, pillow, anywidget,
+  ipywidgets), and what executing needs (ipykernel, nbclient), comes from PyPI at its newest
+  version that agrees with the shared torch: resolved and installed by uv when the course
+  environment has it (requirements-lock.txt pins it; about 15 s), by pip otherwise (about a
+  minute more).
 * The kernel takes the setup cell's Colab branch through a temporary IPYTHONDIR
   (support/colab_startup.py): a stand-in `google.colab` module, and the branch's
   `!pip install ... git+https://...` pointed at the freshly built wheel. The notebooks
@@ -47,8 +49,20 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOKS = [ROOT / "notebooks" / "01_pixel_similarity.ipynb",
              ROOT / "notebooks" / "02_broadcasting_baseline.ipynb"]
-# What Colab has that the setup cell must not touch; pyproject.toml names the rest.
-PACKAGES = ["fastai", "matplotlib", "pandas", "pillow", "ipykernel", "nbclient"]
+# Shared with the course environment (see above), not installed again.
+SHARED = {"torch", "torchvision"}
+# What executing a notebook needs, as Colab has it.
+RUNNER = ["ipykernel", "nbclient"]
+
+
+def colab_packages() -> list[str]:
+    """The helpers' dependencies as pyproject.toml names them, without their version bounds
+    (so at their newest versions), torch and torchvision aside, and what runs a notebook."""
+    import tomllib
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = [re.match(r"[A-Za-z0-9_.-]+", d).group(0) for d in deps]
+    return [n for n in names if n.lower() not in SHARED] + RUNNER
+
 IMAGES = ("image/png", "image/jpeg")
 COLAB_LINE = re.compile(r"^Course helpers \S+ installed · (GPU: .+|no GPU, .*Runtime → Change runtime type → .+)$")
 
@@ -99,7 +113,7 @@ def colab_env(tmp_path_factory):
     t = time.perf_counter()
     wheel = colab.build_helpers_wheel(tmp / "wheel")
     shared = colab.share_torch(tmp / "shared-torch")
-    py = colab.fresh_venv(tmp / "venv", PACKAGES, shared)
+    py = colab.fresh_venv(tmp / "venv", colab_packages(), shared)
     print(f"fresh environment ready in {time.perf_counter() - t:.0f} s")
     return {"wheel": wheel, "python": py, "venv": tmp / "venv"}
 

@@ -166,6 +166,7 @@ def test_unknown_url():
         get_mnist("https://example.com/imagenette.tgz")
 
 
+@pytest.mark.slow
 def test_two_processes_at_once(tiny_layout, data_home):
     "Two notebooks starting together both get a complete folder, and nothing is left half-done."
     home, mirror = data_home

@@ -120,6 +120,7 @@ def test_recorder_shape_and_plot():
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
 
 
+@pytest.mark.slow
 def test_progress_bar_can_be_on():
     learn = Learner(loaders(), model(), F.cross_entropy, metrics=[accuracy], device="cpu")
     learn.fit(1, 0.1)
@@ -141,6 +142,7 @@ def test_sgd_optim_matches_torch(mom, wd):
         assert torch.allclose(p, q, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_parity_with_fastai_learner():
     "Same seed, weights, batches and plain SGD: the same losses, metric and weights as fastai."
     import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar)

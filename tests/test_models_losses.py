@@ -103,6 +103,7 @@ def test_train_model_prints_one_line_that_the_tests_can_compare():
         train_epoch(model, dl, BasicOptim(model.parameters(), 0.1))  # prints nothing, returns nothing
 
 
+@pytest.mark.slow
 def test_text_progress_prints_lines_that_the_tests_can_compare():
     "fastai's progress as text (notebooks 05 and 06): after sanitizing, only the structure is left."
     import fastai.callback.progress as progress

@@ -184,6 +184,7 @@ def test_synthetic_masks_match_the_csv_and_vary(synthetic):
     assert test_images.shape == (30, 101, 101) and test_masks is None and test_ids == sorted(test_ids)
 
 
+@pytest.mark.slow
 def test_synthetic_is_deterministic_and_reused(tmp_path):
     first = make_synthetic_tgs(tmp_path / "first", n=30, seed=3)
     again = make_synthetic_tgs(tmp_path / "again", n=30, seed=3)
@@ -213,6 +214,7 @@ def test_synthetic_will_not_overwrite_other_folders(tmp_path):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_synthetic_is_fast(tmp_path):
     start = time.perf_counter()
     make_synthetic_tgs(tmp_path / "fast", n=100, seed=0, n_test=100)

@@ -1,26 +1,33 @@
 """JupyterLab in a real browser, for tests that look at the course as a learner does.
 
-Two fixtures and a few page helpers, meant to be shared by every browser test:
+Fixtures, meant to be shared by every browser test:
 
 * `lab`: a JupyterLab server from the course environment (started as `python3 course.py lab`
   starts it, see course.lab_args), on 127.0.0.1, a free port and a random token, whose root is
   an empty temporary folder: a test copies the notebooks it opens into it with
   `lab.add(path)`, so JupyterLab never saves over the repository's notebooks. Its own
   configuration, data and runtime folders are temporary too; MNIST_MIRROR passes through. It
-  is shut down on every way out of the tests, kernels included.
-* `page`: a fresh Chromium page (Debian's /usr/bin/chromium driven by Playwright, no
-  download of Playwright's own browser), closed after the test. Without Chromium the tests
-  are skipped with the command that installs it; in CI (CI set) they fail instead.
+  is shut down on every way out of the tests, kernels included: at the end of the module, on
+  an error or Ctrl-C, and (Linux) when the test process itself is killed.
+* `page`: a fresh Chromium page (Debian's /usr/bin/chromium, or $CHROMIUM, driven by
+  Playwright; Playwright's own browser download is never used), in its own JupyterLab
+  workspace, so no tab of an earlier test is restored. When the test fails, a screenshot and
+  a Playwright trace (`playwright show-trace FILE`; with COURSE_BROWSER_TRACE=1 it also holds
+  DOM snapshots and a screencast) land in build/browser/. Without Chromium
+  the tests are skipped with the command that installs it; in CI (CI set) they fail instead.
+* `outside_requests`: every URL the page asked for that is not the JupyterLab server's.
 
-Page helpers: `open_notebook`, `menu` (click a menu entry of JupyterLab's own menu bar),
-`run_all` (Kernel → Restart Kernel and Run All Cells, confirmed), `wait_until_run`,
-`learner_view` (what is on the page: figures, errors, text) and `screenshot`.
+Page helpers: `open_notebook`, `menu` (click an entry of JupyterLab's own menu bar),
+`clear_outputs`, `run_all` (Kernel → Restart Kernel and Run All Cells, confirmed),
+`wait_until_run`, `run_as_learner` (all of these in a row), `learner_view` (what is on the
+page: figures, errors, text) and `screenshot`.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -36,8 +43,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = ROOT / "build" / "browser"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--disable-quic"]
+TRACE_ENV = "COURSE_BROWSER_TRACE"  # set (to 1) for DOM snapshots and screenshots in the traces
 INSTALL_HINT = ("no Chromium found: install Debian's (`sudo apt-get install chromium`) or set "
                 "CHROMIUM to a Chromium or Chrome executable")
 
@@ -70,20 +79,49 @@ class Lab:
         shutil.copy(notebook, self.root / notebook.name)
         return notebook.name
 
-    def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+    def notebook_url(self, name: str, workspace: str) -> str:
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?token={self.token}"
 
-    def api(self, path: str):
-        req = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(f"{self.url}{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=20) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        "Close every session and kernel (a test's notebook must not keep a CPU busy for the next)."
+        with contextlib.suppress(OSError):
+            for s in self.api("/api/sessions"):
+                self.api(f"/api/sessions/{s['id']}", "DELETE")
+            for k in self.api("/api/kernels"):
+                self.api(f"/api/kernels/{k['id']}", "DELETE")
 
     def log_tail(self, n: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    "Stop the server (it shuts its kernels down), then anything left of its process group."
+def _die_with_parent() -> None:
+    "In the server's process, before it starts: get SIGTERM when the test process dies (Linux)."
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _kernels_of(runtime: Path) -> list[int]:
+    "Processes whose command line names a connection file in `runtime` (our kernels), Linux only."
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if str(runtime) in proc.joinpath("cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+    return pids
+
+
+def _stop(proc: subprocess.Popen, runtime: Path) -> None:
+    "Stop the server (it shuts its kernels down), then anything left of it and of its kernels."
     if proc.poll() is None:
         proc.terminate()  # jupyter_server stops on SIGTERM, shutting its kernels down
         try:
@@ -91,10 +129,11 @@ def _stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # a kernel that outlived its server
-    except (ProcessLookupError, PermissionError):
-        pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever else the server started in its group
+    for pid in _kernels_of(runtime):  # kernels live in sessions of their own
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -106,19 +145,20 @@ def running_lab(base: Path):
         import course
     finally:
         sys.path.remove(str(ROOT))
-    root = base / "root"
+    root, runtime = base / "root", base / "runtime"
     root.mkdir(parents=True)
     token, port = secrets.token_hex(16), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTEST"))}
     env.update(JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_DATA_DIR=str(base / "data"),
-               JUPYTER_RUNTIME_DIR=str(base / "runtime"), PYDEVD_DISABLE_FILE_VALIDATION="1")
+               JUPYTER_RUNTIME_DIR=str(runtime), PYDEVD_DISABLE_FILE_VALIDATION="1")
     cmd = [sys.executable, "-m", *course.lab_args(root, open_folder=None), "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            f"--IdentityProvider.token={token}"]
     log = base / "jupyterlab.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     server = Lab(f"http://127.0.0.1:{port}", token, root, log)
     try:
         deadline = time.monotonic() + 90
@@ -134,7 +174,7 @@ def running_lab(base: Path):
                 time.sleep(0.3)
         yield server
     finally:
-        _stop(proc)
+        _stop(proc, runtime)
 
 
 @pytest.fixture(scope="module")
@@ -163,20 +203,51 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def page(browser, lab, request):
+    """A new page in a new browser context. On a failure of the test: a screenshot, a trace and
+    the end of JupyterLab's log. Afterwards the test's kernels are shut down."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=True)
+    # The trace always holds the actions, console and network; DOM snapshots and a screencast
+    # (a heavy page's DOM copied at each poll, a busy renderer) only when asked for.
+    full = bool(os.environ.get(TRACE_ENV))
+    context.tracing.start(screenshots=full, snapshots=full)
     p = context.new_page()
+    p.workspace = f"test-{secrets.token_hex(4)}"  # JupyterLab restores no tab of another test
+    failed_before = request.session.testsfailed
     try:
         yield p
     finally:
-        context.close()
+        name = re.sub(r"\W+", "-", request.node.name).strip("-")
+        try:
+            if request.session.testsfailed > failed_before:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(Exception):
+                    p.screenshot(path=str(SCREENSHOTS / f"{name}-failure.png"))
+                trace = SCREENSHOTS / f"{name}-trace.zip"
+                context.tracing.stop(path=str(trace))
+                print(f"screenshot and trace of the failure: {SCREENSHOTS.relative_to(ROOT)}/{name}-*"
+                      f"\n--- JupyterLab's log, last lines:\n{lab.log_tail()}")
+            else:
+                context.tracing.stop()
+        finally:
+            context.close()
+            lab.shutdown_kernels()
+
+
+@pytest.fixture
+def outside_requests(page, lab):
+    "The URLs the page requests from anywhere but the JupyterLab server (data: and blob: aside)."
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url)
+            if not r.url.startswith((lab.url, "data:", "blob:")) else None)
+    return seen
 
 
 # ---- page helpers ------------------------------------------------------------------------------
 
 def open_notebook(page, lab: Lab, name: str, timeout_s: float = 90) -> None:
     "Open a notebook of the server's root and wait for its kernel to be ready."
-    page.goto(lab.notebook_url(name))
+    page.goto(lab.notebook_url(name, getattr(page, "workspace", "test")))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
     wait_for_idle_kernel(page, timeout_s)
 
@@ -196,9 +267,15 @@ def wait_for_idle_kernel(page, timeout_s: float = 90) -> None:
 
 
 def menu(page, top: str, entry: str) -> None:
-    "Click `top` in JupyterLab's menu bar, then the entry whose label starts with `entry`."
+    "Click `top` in JupyterLab's menu bar, then the entry whose label contains `entry`."
     page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
     page.locator(".lm-Menu:not(.lm-MenuBar) .lm-Menu-itemLabel", has_text=entry).first.click()
+
+
+def clear_outputs(page) -> None:
+    "Edit → Clear Outputs of All Cells: without it the stored prompts would look finished at once."
+    menu(page, "Edit", "Clear Outputs of All Cells")
+    page.wait_for_function(f"() => ({PROMPTS_JS})().every(p => p === '[ ]:')", timeout=10_000)
 
 
 def run_all(page) -> None:
@@ -209,20 +286,37 @@ def run_all(page) -> None:
 
 PROMPTS_JS = """() => Array.from(document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')).map(e => e.textContent.trim())"""
+DONE = re.compile(r"\[\d+\]:")
 
 
-def wait_until_run(page, n_code_cells: int, timeout_s: float = 600) -> list[str]:
-    "Wait until every code cell shows an execution count and the kernel is idle."
-    deadline = time.monotonic() + timeout_s
-    while True:
-        prompts = page.evaluate(PROMPTS_JS)
-        done = [p for p in prompts if p.startswith("[") and p[1:-2].isdigit()]
-        if len(prompts) == n_code_cells == len(done) and kernel_status(page) == "idle":
+def wait_until_run(page, timeout_s: float = 600) -> list[str]:
+    """After run_all: wait until the run has started, then until the kernel is idle with no
+    cell waiting ("[*]") for a second. Returns the cells' prompts ("[1]:", ... or "[ ]:" for a
+    cell that a failing cell above stopped)."""
+    start = time.monotonic()
+    deadline = start + timeout_s
+
+    def state():
+        return page.evaluate(PROMPTS_JS), kernel_status(page)
+
+    while True:  # 1. the restart and the first cell: a prompt turns "[*]:" or gets a number
+        prompts, status = state()
+        if any(p == "[*]:" or DONE.fullmatch(p) for p in prompts):
+            break
+        if time.monotonic() > start + 60:
+            raise AssertionError(f"the run did not start within 60 s: the kernel is {status!r}, "
+                                 f"the prompts are {prompts}")
+        page.wait_for_timeout(250)
+    quiet = 0
+    while True:  # 2. every cell done (or stopped by an error above it), the kernel idle
+        prompts, status = state()
+        quiet = quiet + 1 if status == "idle" and "[*]:" not in prompts else 0
+        if quiet >= 3:
             return prompts
         if time.monotonic() > deadline:
-            raise AssertionError(f"after {timeout_s:.0f} s the cells show {prompts} "
-                                 f"and the kernel is {kernel_status(page)!r}")
-        page.wait_for_timeout(500)
+            raise AssertionError(f"after {timeout_s:.0f} s the kernel is {status!r} and the cells "
+                                 f"show {prompts}")
+        page.wait_for_timeout(400)
 
 
 VIEW_JS = """async () => {
@@ -237,13 +331,42 @@ VIEW_JS = """async () => {
           '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
           .map(e => e.textContent.slice(0, 2000)),
       text: nb.textContent,
+      output_text: Array.from(nb.querySelectorAll('.jp-OutputArea-output')).map(e => e.textContent).join(' '),
       page_text: document.body.textContent,
     }; }"""
 
 
 def learner_view(page) -> dict:
-    "What the learner has in front of them: figures drawn, error outputs, the notebook's text."
+    """What the learner has in front of them: figures drawn (and broken ones), error outputs,
+    the notebook's text, its outputs' text alone, and the whole page's text."""
     return page.evaluate(VIEW_JS)
+
+
+def stored_counts(nb_path: Path) -> dict:
+    "Code cells, image outputs and error/stderr outputs of a stored notebook."
+    nb = json.loads(nb_path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    outputs = [o for c in code for o in c.get("outputs", [])]
+    return {"code_cells": len(code),
+            "images": sum(1 for o in outputs if any(k.startswith("image/") for k in o.get("data", {}))),
+            "errors": sum(1 for o in outputs if o.get("name") == "stderr" or o["output_type"] == "error")}
+
+
+def run_as_learner(page, lab: Lab, nb_path: Path, timeout_s: float = 600) -> dict:
+    """Open a copy of the notebook, clear its outputs and run it with Kernel → Restart Kernel
+    and Run All Cells; check that every cell ran, in order. Returns the stored notebook's
+    counts (stored_counts)."""
+    counts = stored_counts(nb_path)
+    open_notebook(page, lab, lab.add(nb_path))
+    clear_outputs(page)
+    assert learner_view(page)["figures"] == 0, "clearing the outputs left figures on the page"
+    run_all(page)
+    prompts = wait_until_run(page, timeout_s)
+    n = counts["code_cells"]
+    if prompts != [f"[{i}]:" for i in range(1, n + 1)]:
+        errors = "\n---\n".join(learner_view(page)["errors"])
+        raise AssertionError(f"{nb_path.name}: not every cell ran: {prompts}\n{errors}")
+    return counts
 
 
 def screenshot(page, name: str) -> Path:
