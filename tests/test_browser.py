@@ -43,15 +43,27 @@ def where(page, name: str) -> str:
     return f"(screenshot: {screenshot(page, name).relative_to(ROOT)})"
 
 
-def test_notebook_01_in_jupyterlab(lab, page):
-    stored = run_as_learner(page, lab, NOTEBOOK, timeout_s=300)
+def run_with_no_new_errors(page, lab, notebook, timeout_s: int) -> tuple[dict, dict]:
+    """Run `notebook` as a learner would; fail if the page shows other error outputs than the
+    stored notebook has. Returns what the stored notebook holds and what the page shows."""
+    stored = run_as_learner(page, lab, notebook, timeout_s=timeout_s)
     view = learner_view(page)
+    if len(view["errors"]) != stored["errors"]:
+        pytest.fail(f"error output on the page {where(page, notebook.stem)}:\n" + "\n---\n".join(view["errors"]))
+    return stored, view
+
+
+def assert_nothing_fetched_from_outside(outside_requests) -> None:
+    outside = [u for u in outside_requests if u != BADGE]
+    assert not outside, f"the page fetched from outside the server: {outside}"
+
+
+def test_notebook_01_in_jupyterlab(lab, page):
+    stored, view = run_with_no_new_errors(page, lab, NOTEBOOK, timeout_s=300)
     distances = page.locator(".jp-OutputArea-output", has_text=BOOK_DISTANCES[0])
     if distances.count():
         distances.first.scroll_into_view_if_needed()  # what the screenshot shows
     at = where(page, NOTEBOOK.stem)
-    assert len(view["errors"]) == stored["errors"], \
-        f"error output on the page {at}:\n" + "\n---\n".join(view["errors"])
     assert view["broken_figures"] == 0, f"{view['broken_figures']} figure(s) failed to load {at}"
     assert view["figures"] == stored["images"], \
         f"{view['figures']} figures drawn, the stored notebook has {stored['images']} {at}"
@@ -88,10 +100,7 @@ def draw_with_mouse(page, canvas, strokes) -> None:
 
 
 def test_notebook_12_reads_digits_drawn_with_the_mouse(lab, page, outside_requests):
-    stored = run_as_learner(page, lab, NOTEBOOK_12, timeout_s=600)
-    view = learner_view(page)
-    assert len(view["errors"]) == stored["errors"], \
-        f"error output on the page {where(page, NOTEBOOK_12.stem)}:\n" + "\n---\n".join(view["errors"])
+    run_with_no_new_errors(page, lab, NOTEBOOK_12, timeout_s=600)
     widget = page.locator(".mnist-draw")
     assert widget.count() == 1, f"{widget.count()} drawing canvases on the page"
     canvas, answer = widget.locator("canvas.mnist-draw-canvas"), widget.locator(".mnist-draw-answer")
@@ -109,8 +118,7 @@ def test_notebook_12_reads_digits_drawn_with_the_mouse(lab, page, outside_reques
         cnn = re.search(r"CNN (\d) \(\d+%\)", text)
         assert cnn and int(cnn.group(1)) == digit, f"drew a {digit}, the page answered {text!r} {at}"
     assert widget.locator(".mnist-draw-result img").count() == 1, f"no picture of the answers {at}"
-    outside = [u for u in outside_requests if u != BADGE]
-    assert not outside, f"the page fetched from outside the server: {outside}"
+    assert_nothing_fetched_from_outside(outside_requests)
 
 
 # ---- notebook 03: steer SGD ----------------------------------------------------------------------
@@ -120,10 +128,7 @@ CHANGED_JS = """([sel, before]) => { const i = document.querySelector(sel); retu
 
 
 def test_notebook_03_learning_rate_slider_redraws_the_figure(lab, page, outside_requests):
-    stored = run_as_learner(page, lab, NOTEBOOK_03, timeout_s=300)
-    view = learner_view(page)
-    assert len(view["errors"]) == stored["errors"], \
-        f"error output on the page {where(page, NOTEBOOK_03.stem)}:\n" + "\n---\n".join(view["errors"])
+    _, view = run_with_no_new_errors(page, lab, NOTEBOOK_03, timeout_s=300)
     ui = page.locator(".sgd-explorer")
     assert ui.count() == 1, f"{ui.count()} SGD explorers (learning-rate sliders) on the page"
     ui.scroll_into_view_if_needed()
@@ -143,5 +148,4 @@ def test_notebook_03_learning_rate_slider_redraws_the_figure(lab, page, outside_
     assert readout.text_content() != rate_before, f"the learning rate still reads {rate_before} {at}"
     assert view["broken_figures"] == 0 and learner_view(page)["broken_figures"] == 0, \
         f"a figure failed to load {at}"
-    outside = [u for u in outside_requests if u != BADGE]
-    assert not outside, f"the page fetched from outside the server: {outside}"
+    assert_nothing_fetched_from_outside(outside_requests)
