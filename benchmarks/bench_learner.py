@@ -5,11 +5,12 @@ two-layer net on the full MNIST training set, 784 -> 100 -> 10) from the same we
 same tensor batches, with plain SGD, three ways taking turns epoch by epoch (so that anything
 else running on the machine slows all three alike), and prints each epoch's time (training and
 validation), the median per way after a warm-up epoch, and the ratios to the bare loop, ending
-with one JSON line.
+with one JSON line. `--epochs N` sets the epochs per way (default 5).
 Target: ours within 5% of the bare loop. It prints figures; it never fails on speed.
 """
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import statistics
@@ -66,7 +67,18 @@ def fastai_learner(model, train_dl, valid_dl, lr):
     return epoch
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench_learner.py", description=__doc__.split("\n", 1)[0])
+    p.add_argument("--epochs", type=int, default=EPOCHS, metavar="N",
+                   help=f"epochs per way, the first one not counted (default {EPOCHS})")
+    args = p.parse_args(argv)
+    if args.epochs < 2:
+        p.error("--epochs must be at least 2: the first one only warms up")
+    return args
+
+
 def main(argv: list[str]) -> int:
+    args = parse_args(argv)
     import warnings
     warnings.filterwarnings("ignore", category=FutureWarning)
     from fastai.vision.all import URLs
@@ -81,7 +93,7 @@ def main(argv: list[str]) -> int:
         valid_dl = TensorLoader(vx, vy, bs=1000, flat=True)
         runs[name] = make(copy.deepcopy(model0).to(train_dl.device), train_dl, valid_dl, 0.1)
         times[name] = []
-    for _ in range(EPOCHS):  # the three take turns, so a busy machine slows them alike
+    for _ in range(args.epochs):  # the three take turns, so a busy machine slows them alike
         for name, run in runs.items():
             start = time.perf_counter()
             run()

@@ -3,7 +3,7 @@
 Each public name is taught in one notebook and imported from here by the later ones; its
 docstring names that notebook. The modules follow the data's path through the series:
 
-    setup     the setup cell at the top of every notebook
+    notebook_setup  the setup cell at the top of every notebook
     device    where tensors and models live (the GPU when there is one)
     data      the MNIST archives on disk: download or offline mirror, all-or-nothing extraction
     tensors   folders of PNG files to cached tensors, and the validation split
@@ -14,8 +14,17 @@ docstring names that notebook. The modules follow the data's path through the se
     learner   the Learner written from scratch (notebook 08)
     checks    guards for training results that hold on any healthy run
     plotting  the figures
+    progress  fastai's training table printed as text lines (notebook 05)
+
+Modules for one notebook's hands-on parts, imported by module (`from helpers.canvas import ...`):
+
+    drawing   a drawing prepared the way MNIST's digits were (notebook 12)
+    canvas    the canvas to draw a digit on, and pictures of digits as ink (notebook 12)
+    answers   the models' answers for one digit, as a line of text and as bars (notebook 12)
+    sliders   sliders that steer gradient descent (notebook 03)
+    widgets   showing a widget in JupyterLab and in Colab (notebooks 03 and 12)
 """
-from .setup import course_setup, seed_everything
+from .notebook_setup import course_setup, seed_everything
 from .device import default_device
 from .data import MnistDataError, check_mnist_folder, data_dir, get_mnist
 from .tensors import (MNIST_MEAN, MNIST_STD, image_files, load_3s_and_7s, load_digits, load_mnist,

@@ -10,12 +10,18 @@ with fastai's own size and hash checks, extract it, return the folder -- with th
   only once it is complete, so a half-extracted folder is never mistaken for a good one;
 * every failure ends in one sentence that says what is wrong and how to fix it.
 
+Three small tools here serve the other modules too: `png_names` (the PNG files of a folder),
+`build_beside` (build a folder under a hidden name, then rename it into place, all or nothing)
+and `file_lock` (one process at a time, on every platform, through the `filelock` package).
+
 The data lands in the course's ``data/`` folder, or wherever ``MNIST_DATA`` points.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -71,10 +77,15 @@ def _name_of(url: str) -> str:
     return name
 
 
+def png_names(folder: Path) -> list[str]:
+    "The names of the PNG files in `folder`, sorted (raises OSError if it cannot be listed)."
+    with os.scandir(folder) as it:
+        return sorted(e.name for e in it if e.name.endswith(".png") and e.is_file())
+
+
 def _count_pngs(folder: Path) -> int:
     try:
-        with os.scandir(folder) as it:
-            return sum(1 for e in it if e.name.endswith(".png"))
+        return len(png_names(folder))
     except OSError:
         return -1
 
@@ -140,49 +151,64 @@ def extract_archive(archive: Path, dest_parent: Path, name: str) -> Path:
     """
     archive, dest_parent = Path(archive), Path(dest_parent)
     dest = dest_parent / name
-    dest_parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-partial-", dir=dest_parent))
     try:
+        with build_beside(dest) as build:
+            try:
+                with tarfile.open(archive, "r:*") as tar:
+                    members = list(_safe_members(tar, name, archive))
+                    if hasattr(tarfile, "data_filter"):
+                        tar.extractall(build.parent, members=members, filter="data")
+                    else:  # Python < 3.11.4: members were checked above
+                        tar.extractall(build.parent, members=members)
+            except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+                raise MnistDataError(f"{archive} is damaged or incomplete ({type(e).__name__}: {e}): "
+                                     f"delete it and fetch it again.") from None
+            if not build.is_dir():
+                raise MnistDataError(f"{archive} has no {name}/ folder, so it is not the MNIST "
+                                     f"archive it is named after: replace it.")
+            check_mnist_folder(build, name)
+    except FileExistsError:
+        check_mnist_folder(dest, name)  # someone else got there first
+    return dest
+
+
+@contextlib.contextmanager
+def build_beside(dest: Path, replace: bool = False) -> Iterator[Path]:
+    """Build the folder `dest` all or nothing: the block fills the path it is given, a folder of
+    that name inside a hidden `.NAME-partial-*` folder beside `dest`; when the block ends
+    without error, it is renamed to `dest`, and whatever happens the hidden folder is removed.
+
+    If `dest` exists by then, FileExistsError is raised (another process finished first),
+    unless `replace`, which deletes the old `dest` just before the rename.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-partial-", dir=dest.parent))
+    try:
+        yield tmp / dest.name
+        if replace and dest.exists():
+            shutil.rmtree(dest)
         try:
-            with tarfile.open(archive, "r:*") as tar:
-                members = list(_safe_members(tar, name, archive))
-                if hasattr(tarfile, "data_filter"):
-                    tar.extractall(tmp, members=members, filter="data")
-                else:  # Python < 3.11.4: members were checked above
-                    tar.extractall(tmp, members=members)
-        except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
-            raise MnistDataError(f"{archive} is damaged or incomplete ({type(e).__name__}: {e}): "
-                                 f"delete it and fetch it again.") from None
-        if not (tmp / name).is_dir():
-            raise MnistDataError(f"{archive} has no {name}/ folder, so it is not the MNIST "
-                                 f"archive it is named after: replace it.")
-        check_mnist_folder(tmp / name, name)
-        try:
-            os.rename(tmp / name, dest)
+            os.rename(tmp / dest.name, dest)
         except OSError:
-            if not dest.exists():
-                raise
-            check_mnist_folder(dest, name)  # someone else got there first
-        return dest
+            if dest.exists():  # renaming onto a folder fails differently on each platform
+                raise FileExistsError(errno.EEXIST, "already there", str(dest)) from None
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def _lock(path: Path):
-    "An exclusive lock on `path` where the platform has one (two notebooks starting at once)."
-    try:
-        import fcntl
-    except ImportError:  # Windows: the atomic rename in extract_archive still protects us
-        yield
-        return
+def file_lock(path: Path):
+    "Hold an exclusive lock on the file `path` for the block (two notebooks starting at once)."
+    from filelock import FileLock
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    with FileLock(path):
+        yield
+
+
+_lock = file_lock  # the name helpers/tgs.py still imports
 
 
 def _from_mirror(mirror: Path, name: str) -> Path:
@@ -218,8 +244,17 @@ def _download(url: str, archive_dir: Path) -> Path:
         return dest  # an earlier, complete download
     try:
         download_url(url, dest, show_progress=False)
-    except Exception as e:  # no network, DNS failure, HTTP error, interrupted transfer...
+    except OSError as e:  # no network, DNS failure, HTTP error (URLError is an OSError), full disk
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            dest.unlink(missing_ok=True)
+            raise MnistDataError(f"The disk filled up while downloading {url}: free some space "
+                                 f"(the archive goes to {archive_dir.name}/) and run this cell again.") from None
         reason = getattr(e, "reason", None) or e
+        raise MnistDataError(f"Could not download {url} ({reason}): connect to the internet, or set "
+                             f"{MIRROR_ENV} to a folder holding {Path(url).name} "
+                             f"(see the README's offline section).") from None
+    except http.client.HTTPException as e:  # a transfer cut off half-way, a garbled answer
+        reason = f"{type(e).__name__}: {e}"
         raise MnistDataError(f"Could not download {url} ({reason}): connect to the internet, or set "
                              f"{MIRROR_ENV} to a folder holding {Path(url).name} "
                              f"(see the README's offline section).") from None
@@ -240,7 +275,7 @@ def get_mnist(url: str) -> Path:
     name = _name_of(url)
     root = data_dir()
     dest = root / name
-    with _lock(root / f".{name}.lock"):
+    with file_lock(root / f".{name}.lock"):
         if dest.exists():
             return check_mnist_folder(dest, name)
         mirror = os.environ.get(MIRROR_ENV)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 __all__ = ["use_course_style", "show_digit", "show_digits", "pixel_table", "plot_function",
-           "draw_broadcast", "show_preds", "draw_sgd_loop", "text_progress"]
+           "draw_broadcast", "show_preds", "draw_sgd_loop"]
 
 DIGIT_CMAP = "Greys"
 
@@ -37,11 +37,17 @@ def _as_array(img) -> np.ndarray:
 def show_digit(img, title: str, ax: plt.Axes | None = None, labels: bool = True) -> plt.Axes:
     """Draw one 28x28 digit in black on white with a title (notebook 01).
 
-    With `labels`, the axes say which way is a pixel row and which a column.
+    Pixels between 0 and 1 (or 0 and 255) are drawn on that whole scale, 0 white and 1 (or 255)
+    black, so two figures can be compared; an image with negative values is scaled to its own
+    range. With `labels`, the axes say which way is a pixel row and which a column.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(3, 3))
-    ax.imshow(_as_array(img), cmap=DIGIT_CMAP)
+    pixels = _as_array(img)
+    # One fixed scale for images that hold no negative values (bytes 0-255, or floats 0-1), so
+    # that the darkness of two figures can be compared; other images use their own range.
+    scale = {} if pixels.min() < 0 else {"vmin": 0, "vmax": 1 if pixels.max() <= 1 else 255}
+    ax.imshow(pixels, cmap=DIGIT_CMAP, **scale)
     ax.set_title(title)
     ax.grid(False)
     if labels:
@@ -191,22 +197,5 @@ def draw_sgd_loop() -> plt.Figure:
     return fig
 
 
-
-def text_progress() -> None:
-    """Make fastai report training as plain text: the table's header, then one line per epoch,
-    printed as each epoch ends, the way fastai does in a terminal (notebook 05).
-
-    In a notebook fastai draws its table with moving progress bars, as HTML that it keeps
-    updating; the notebook tests only see the first version of such an output, an empty bar.
-    Printed lines hold the same figures, can be compared, and are stored once. Only the bars go.
-    """
-    import fastai.callback.progress as progress
-    from fastprogress.fastprogress import ConsoleMasterBar, MasterBar, ProgressBar
-
-    class EpochLines(ConsoleMasterBar):
-        "fastprogress's console master bar without its bars: it only prints the table."
-        def __init__(self, gen, total=None, **kwargs):
-            MasterBar.__init__(self, gen, ProgressBar, total)  # ProgressBar itself draws nothing
-            self.total_time = False
-
-    progress.master_bar, progress.progress_bar = EpochLines, ProgressBar
+# fastai's progress as text moved to helpers/progress.py; notebooks 05 to 07 import it from here.
+from .progress import text_progress  # noqa: E402,F401

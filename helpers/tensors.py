@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .data import data_dir
+from .data import data_dir, png_names
 
 __all__ = ["image_files", "load_digits", "load_3s_and_7s", "load_mnist", "split_train_valid",
            "MNIST_MEAN", "MNIST_STD"]
@@ -28,15 +28,10 @@ __all__ = ["image_files", "load_digits", "load_3s_and_7s", "load_mnist", "split_
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
-def _png_names(folder: Path) -> list[str]:
-    with os.scandir(folder) as it:
-        return sorted(e.name for e in it if e.name.endswith(".png"))
-
-
 def image_files(folder: Path) -> list[Path]:
     "The PNG files of `folder`, sorted by name, as `(path/'train'/'3').ls().sorted()` gives (notebook 01)."
     folder = Path(folder)
-    return [folder / n for n in _png_names(folder)]
+    return [folder / n for n in png_names(folder)]
 
 
 def _folder_signature(folder: Path, names: list[str]) -> str:
@@ -66,7 +61,7 @@ def load_digits(folder: Path, cache: bool = True) -> torch.Tensor:
     read from a cache in ``data/cache/`` when the folder has not changed since.
     """
     folder = Path(folder)
-    names = _png_names(folder)
+    names = png_names(folder)
     if not names:
         raise FileNotFoundError(f"{folder} holds no PNG images: check the path.")
     sig = _folder_signature(folder, names)

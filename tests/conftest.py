@@ -1,5 +1,9 @@
+import functools
 import io
+import os
 import tarfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +13,12 @@ from PIL import Image
 import helpers.data as data
 
 ROOT = Path(__file__).resolve().parent.parent
+
+def one_sentence(msg: str) -> bool:
+    "What a learner reads: one line, a cause and a remedy after a colon, and a full stop at the end."
+    msg = msg.strip()
+    return "\n" not in msg and ": " in msg and msg.endswith(".") and "Traceback" not in msg
+
 
 # A miniature "mnist_sample": two images per folder, so archives are tiny and fast.
 TINY_SAMPLE = {"train/3": 2, "train/7": 2, "valid/3": 2, "valid/7": 2}
@@ -55,3 +65,30 @@ def data_home(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_ENV, str(home))
     monkeypatch.setenv(data.MIRROR_ENV, str(mirror))
     return home, mirror
+
+
+# ---- tests that need the package index -------------------------------------------------------
+
+PACKAGE_INDEX = os.environ.get("UV_DEFAULT_INDEX") or os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
+
+
+@functools.lru_cache(maxsize=None)
+def package_index_unreachable() -> str | None:
+    "Why the package index cannot be reached (None when it can), asked once per test run."
+    url = PACKAGE_INDEX.rstrip("/") + "/pip/"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=15):
+            return None
+    except urllib.error.HTTPError:  # an answer, even a refusal, means the index is there
+        return None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", None) or e
+        return f"the package index {PACKAGE_INDEX} cannot be reached ({reason}), and this test installs from it"
+
+
+def pytest_runtest_setup(item):
+    "A test marked `network` is skipped, with the reason, when the package index is out of reach."
+    if item.get_closest_marker("network"):
+        reason = package_index_unreachable()
+        if reason:
+            pytest.skip(reason)

@@ -4,16 +4,17 @@ newest releases of the libraries the course names, and data in fastai's own home
 
 How the environment is made, and why so:
 
-* The interpreter is the course environment's base Python. Colab runs Python 3.12, but the
-  only PyTorch this machine provides (the CUDA build of torch 2.14.1 and torchvision 0.29.1,
-  from local files) is built for Python 3.11; a torch for 3.12 would be a download of
-  several GB on every run.
-* torch, torchvision, triton and the CUDA runtime wheels are shared with the course
-  environment, not installed again: a temporary folder holds symbolic links to exactly those
-  packages and their .dist-info, and a .pth file in the fresh environment names it. pip then
-  counts them as installed (as Colab's own torch is), keeps them, and installs what they need
-  at its newest version. Installing torch again from the local files gave the same
-  environment in about 160 s instead of about 60 s, and 5 GB on disk.
+* The interpreter is Python 3.12, as in Colab: COLAB_PYTHON when set, else a python3.12 on
+  PATH or pyenv's newest 3.12. Without one, the course environment's own Python is used, and
+  the test prints which it used and why.
+* torch, torchvision, triton and the CUDA runtime wheels are the course environment's
+  versions, shared rather than installed again where possible: a temporary folder holds
+  symbolic links to the CUDA libraries (wheels made for every Python, several GB) and, for
+  the course's own Python, to torch itself; for 3.12, torch, torchvision, triton and
+  cuda-bindings at the same versions are installed into that folder (a download of about
+  560 MB the first time, kept by pip's cache). A .pth file in the fresh environment names the
+  folder; pip then counts them as installed (as Colab's own torch is), keeps them, and
+  installs what they need at its newest version.
 * Everything else that pyproject.toml names (fastai, matplotlib, pandas, pillow, anywidget,
   ipywidgets), and what executing needs (ipykernel, nbclient), comes from PyPI at its newest
   version that agrees with the shared torch: resolved and installed by uv when the course
@@ -45,7 +46,7 @@ import pytest
 from conftest import ROOT
 from support import colab
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 NOTEBOOKS = [ROOT / "notebooks" / "01_pixel_similarity.ipynb",
              ROOT / "notebooks" / "02_broadcasting_baseline.ipynb"]
@@ -111,11 +112,15 @@ def colab_env(tmp_path_factory):
     "The helpers wheel and a fresh environment around the machine's torch (see the docstring)."
     tmp = tmp_path_factory.mktemp("colab-env")
     t = time.perf_counter()
+    base, which = colab.colab_python()
+    print(f"Colab-like environment on {which}")
     wheel = colab.build_helpers_wheel(tmp / "wheel")
-    shared = colab.share_torch(tmp / "shared-torch")
-    py = colab.fresh_venv(tmp / "venv", colab_packages(), shared)
+    shared = colab.share_torch(tmp / "shared-torch", base)
+    py = colab.fresh_venv(tmp / "venv", colab_packages(), shared, base)
     print(f"fresh environment ready in {time.perf_counter() - t:.0f} s")
-    return {"wheel": wheel, "python": py, "venv": tmp / "venv"}
+    version = subprocess.run([str(py), "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    return {"wheel": wheel, "python": py, "venv": tmp / "venv", "version": version}
 
 
 def test_notebooks_run_as_in_colab(colab_env, tmp_path):
@@ -156,6 +161,7 @@ def test_notebooks_run_as_in_colab(colab_env, tmp_path):
     assert not touched, "the notebooks reached into the repository:\n" + "\n".join(touched[:20])
     for name, probe in probes.items():
         assert "error" not in probe, f"{name}: the probe failed: {probe}"
+        assert probe["python"] == colab_env["version"], f"{name} ran on Python {probe['python']}"
         assert Path(probe["executable"]).parent.parent == venv_dir, probe["executable"]
         assert Path(probe["helpers_file"]).is_relative_to(venv_dir), \
             f"{name} imported helpers from {probe['helpers_file']}, not from the installed wheel"

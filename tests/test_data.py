@@ -9,13 +9,9 @@ import pytest
 
 import helpers.data as data
 from helpers import MnistDataError, get_mnist
-from conftest import ROOT, TINY_SAMPLE, add_bytes, make_sample_archive
+from conftest import ROOT, TINY_SAMPLE, add_bytes, make_sample_archive, one_sentence
 
 URL = "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz"
-
-
-def one_sentence(msg: str) -> bool:
-    return msg.count(": ") >= 1 and msg.rstrip().endswith(".") and "\n" not in msg
 
 
 def leftovers(home):
@@ -199,3 +195,85 @@ def test_real_mirror_has_every_image():
         pytest.skip("MNIST_MIRROR is not set")
     path = get_mnist(URL)
     assert data.check_mnist_folder(path, "mnist_sample") == path
+
+
+def test_full_disk_while_downloading_says_so(tiny_layout, data_home, monkeypatch):
+    "A full disk is not a missing connection: the message says which it is."
+    import errno
+    home, _ = data_home
+    monkeypatch.delenv(data.MIRROR_ENV)
+
+    def full(url, dest, **kwargs):
+        dest.write_bytes(b"the first half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr("fastdownload.download_url", full)
+    with pytest.raises(MnistDataError) as e:
+        get_mnist(URL)
+    msg = str(e.value)
+    assert "disk filled up" in msg and "connect to the internet" not in msg and one_sentence(msg)
+    assert not list((home / "archive").glob("*.tgz"))
+
+
+def test_a_transfer_cut_off_half_way_is_a_connection_problem(tiny_layout, data_home, monkeypatch):
+    import http.client
+    monkeypatch.delenv(data.MIRROR_ENV)
+
+    def cut(url, dest, **kwargs):
+        raise http.client.IncompleteRead(b"half", 100)
+    monkeypatch.setattr("fastdownload.download_url", cut)
+    with pytest.raises(MnistDataError, match="IncompleteRead.*connect to the internet") as e:
+        get_mnist(URL)
+    assert one_sentence(str(e.value))
+
+
+def test_a_bug_is_not_reported_as_a_missing_connection(tiny_layout, data_home, monkeypatch):
+    "An error of another kind (a library's API changed, say) is shown as it is."
+    monkeypatch.delenv(data.MIRROR_ENV)
+
+    def changed(url, dest, **kwargs):
+        raise TypeError("download_url() got an unexpected keyword argument 'show_progress'")
+    monkeypatch.setattr("fastdownload.download_url", changed)
+    with pytest.raises(TypeError, match="show_progress"):
+        get_mnist(URL)
+
+
+def test_build_beside_is_all_or_nothing(tmp_path):
+    dest = tmp_path / "out" / "made"
+    with pytest.raises(RuntimeError):
+        with data.build_beside(dest) as build:
+            build.mkdir()
+            (build / "half.txt").write_text("half")
+            raise RuntimeError("interrupted")
+    assert not dest.exists() and leftovers(tmp_path / "out") == []
+    with data.build_beside(dest) as build:
+        build.mkdir()
+        (build / "done.txt").write_text("done")
+    assert (dest / "done.txt").read_text() == "done"
+    with pytest.raises(FileExistsError):  # someone else's copy is not overwritten...
+        with data.build_beside(dest) as build:
+            build.mkdir()
+    with data.build_beside(dest, replace=True) as build:  # ...unless asked
+        build.mkdir()
+        (build / "new.txt").write_text("new")
+    assert sorted(p.name for p in dest.iterdir()) == ["new.txt"]
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_file_lock_keeps_another_process_out(tmp_path):
+    "While one process holds the lock, another cannot take it (filelock, so on Windows too)."
+    lock = tmp_path / "sub" / ".x.lock"
+    code = ("import sys, filelock; l = filelock.FileLock(sys.argv[1], timeout=0.2)\n"
+            "try:\n    l.acquire()\nexcept filelock.Timeout:\n    print('waited')\nelse:\n    print('got it')")
+    with data.file_lock(lock):
+        inside = subprocess.run([sys.executable, "-c", code, str(lock)], capture_output=True, text=True)
+    after = subprocess.run([sys.executable, "-c", code, str(lock)], capture_output=True, text=True)
+    assert (inside.stdout.strip(), after.stdout.strip()) == ("waited", "got it"), inside.stderr + after.stderr
+
+
+def test_png_names_lists_only_png_files_in_order(tmp_path):
+    for name in ("b.png", "a.png", "notes.txt", "c.PNG.bak"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "folder.png").mkdir()
+    assert data.png_names(tmp_path) == ["a.png", "b.png"]
+    with pytest.raises(OSError):
+        data.png_names(tmp_path / "missing")

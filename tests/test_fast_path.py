@@ -181,7 +181,8 @@ def test_hand_written_softmax_and_cross_entropy_match_pytorch():
 
 
 def test_full_mnist_benchmark_reads_its_frontier_right(tmp_path):
-    "The benchmark's time to a target is the quickest point that reaches it; the plot is written."
+    """The benchmark's time to a target is the quickest point whose validation accuracy reaches it
+    (test accuracy plays no part); the plot is written."""
     import importlib.util
     from conftest import ROOT
     spec = importlib.util.spec_from_file_location("bench_full_mnist", ROOT / "benchmarks" / "bench_full_mnist.py")
@@ -191,12 +192,33 @@ def test_full_mnist_benchmark_reads_its_frontier_right(tmp_path):
             dict(train_s=8.0, valid=0.991, test=0.990)]
     point = bench.median_point("1 epoch", runs)
     assert point == dict(name="1 epoch", seeds=3, train_s=7.0, valid=0.99, test=0.99)
-    points = [point, dict(name="5 epochs", seeds=3, train_s=37.0, valid=0.994, test=0.995)]
+    points = [point, dict(name="5 epochs", seeds=3, train_s=37.0, valid=0.995, test=0.994),
+              dict(name="3 epochs", seeds=1, train_s=20.0, valid=0.993, test=0.996)]
     assert bench.time_to(points, 0.990) == 7.0 and bench.time_to(points, 0.995) == 37.0
     assert bench.time_to(points, 0.996) is None
-    assert all(r["target"] is None or r["target"] in (0.990, 0.995, 0.996) for r in bench.RECIPES)
-    with bench.Contention() as busy:
-        sum(range(10**5))
-    assert busy.others is None or isinstance(busy.others, float)
     bench.plot({"fast path": points}, tmp_path / "frontier.png")
     assert (tmp_path / "frontier.png").stat().st_size > 1000
+
+
+def test_full_mnist_benchmark_measures_the_other_processes_load(monkeypatch):
+    """Contention's figure on known counters: over 2 s, the machine was busy for 300 clock
+    ticks and this process for 100 of them, so the others kept 1.0 core busy."""
+    import importlib.util
+    import types
+    from conftest import ROOT
+    spec = importlib.util.spec_from_file_location("bench_full_mnist", ROOT / "benchmarks" / "bench_full_mnist.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    counters = iter([(1000, 50), (1300, 150)])
+    clock = iter([10.0, 12.0, 20.0, 21.0])
+    monkeypatch.setattr(bench.Contention, "_read", lambda self: next(counters))
+    monkeypatch.setattr(bench, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(bench, "os", types.SimpleNamespace(sysconf=lambda name: 100))
+    with bench.Contention() as busy:
+        pass
+    assert busy.others == 1.0
+    unreadable = bench.Contention()
+    monkeypatch.setattr(bench.Contention, "_read", lambda self: None)  # no /proc (macOS, Windows)
+    with unreadable:
+        pass
+    assert unreadable.others is None

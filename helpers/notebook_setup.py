@@ -1,7 +1,6 @@
 """What the setup cell at the top of every notebook calls."""
 from __future__ import annotations
 
-import os
 import random
 import sys
 import warnings
@@ -22,16 +21,14 @@ def seed_everything(seed: int = 42) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
 
 
 def _helpers_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("mnist-basics-helpers")
-    except PackageNotFoundError:
-        from . import __version__
-        return __version__
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 def colab_status_line() -> str:
