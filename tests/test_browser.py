@@ -11,8 +11,10 @@ Kernel → Restart Kernel and Run All Cells), then reads and uses the page as a 
   widget's front-end code travels with the notebook, as it must in Colab offline);
 * notebook 03: the learning-rate slider dragged with the mouse, and the figure redrawn.
 
-Screenshots go to build/browser/ (ignored by git); on a failure a Playwright trace too. The
-machinery lives in support/jupyterlab.py, for other browser tests to share. Notebook 12
+Screenshots go to build/browser/ (ignored by git); on a failure a Playwright trace too. A run
+whose kernel is lost (the page shows its status as unknown or dead) fails within a minute, with
+what the server logged about its kernel connections. The machinery lives in
+support/jupyterlab.py, for other browser tests to share. Notebook 12
 trains its models in the browser's kernel (about a minute on two cores): the whole file
 takes about three minutes.
 """

@@ -19,7 +19,8 @@ Fixtures, meant to be shared by every browser test:
 
 Page helpers: `open_notebook`, `menu` (click an entry of JupyterLab's own menu bar),
 `clear_outputs`, `run_all` (Kernel → Restart Kernel and Run All Cells, confirmed),
-`wait_until_run`, `run_as_learner` (all of these in a row), `learner_view` (what is on the
+`wait_until_run` (which gives up within a minute, with what the server logged, when the page
+loses its kernel), `run_as_learner` (all of these in a row), `learner_view` (what is on the
 page: figures, errors, text) and `screenshot`.
 """
 from __future__ import annotations
@@ -287,25 +288,66 @@ def run_all(page) -> None:
 PROMPTS_JS = """() => Array.from(document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')).map(e => e.textContent.trim())"""
 DONE = re.compile(r"\[\d+\]:")
+# What JupyterLab shows while it has no working connection to the kernel ("unknown" while it
+# reconnects or after it gave up; "dead" when the kernel is gone), and how long a run may show
+# it before the kernel counts as lost. A restart passes through "unknown" for a second or two.
+LOST_STATUSES = {None, "unknown", "dead"}
+LOST_AFTER_S = 40
+# Lines of the server's log that say what went wrong with a kernel or its connection.
+SERVER_TROUBLE = re.compile(r"Traceback|Error|error|Replacing stale connection|Kernel (?:died|restarted)|"
+                            r"Starting buffering|Restoring connection|Discarding \d+ buffered")
 
 
-def wait_until_run(page, timeout_s: float = 600) -> list[str]:
+def server_trouble(lab: Lab | None, n: int = 40) -> str:
+    "The last `n` lines of the server's log that name an error or a connection event, or ''."
+    if lab is None:
+        return ""
+    lines = lab.log_tail(200_000).splitlines()
+    picked = [l for l in lines if SERVER_TROUBLE.search(l)]
+    return "\n".join(picked[-n:])
+
+
+def _lost(status, prompts, waited_s: float, lab: Lab | None) -> AssertionError:
+    trouble = server_trouble(lab)
+    return AssertionError(
+        f"the kernel was lost: JupyterLab has shown its status as {status!r} for {waited_s:.0f} s "
+        f"(no working connection between the page and the kernel); the cells show {prompts}"
+        + (f"\n--- what the server logged:\n{trouble}" if trouble else ""))
+
+
+def wait_until_run(page, timeout_s: float = 600, lab: Lab | None = None) -> list[str]:
     """After run_all: wait until the run has started, then until the kernel is idle with no
     cell waiting ("[*]") for a second. Returns the cells' prompts ("[1]:", ... or "[ ]:" for a
-    cell that a failing cell above stopped)."""
+    cell that a failing cell above stopped).
+
+    Fails within LOST_AFTER_S seconds, not at `timeout_s`, when the kernel is lost: when the
+    page shows its status as unknown or dead for that long, the kernel will not finish the
+    run. The message then holds what the server logged about it (pass `lab`)."""
     start = time.monotonic()
     deadline = start + timeout_s
+    lost_since = None
 
     def state():
-        return page.evaluate(PROMPTS_JS), kernel_status(page)
+        nonlocal lost_since
+        prompts, status = page.evaluate(PROMPTS_JS), kernel_status(page)
+        now = time.monotonic()
+        if status not in LOST_STATUSES:
+            lost_since = None
+        elif lost_since is None:
+            lost_since = now
+        elif now - lost_since > LOST_AFTER_S:
+            raise _lost(status, prompts, now - lost_since, lab)
+        return prompts, status
 
     while True:  # 1. the restart and the first cell: a prompt turns "[*]:" or gets a number
         prompts, status = state()
         if any(p == "[*]:" or DONE.fullmatch(p) for p in prompts):
             break
         if time.monotonic() > start + 60:
+            trouble = server_trouble(lab)
             raise AssertionError(f"the run did not start within 60 s: the kernel is {status!r}, "
-                                 f"the prompts are {prompts}")
+                                 f"the prompts are {prompts}"
+                                 + (f"\n--- what the server logged:\n{trouble}" if trouble else ""))
         page.wait_for_timeout(250)
     quiet = 0
     while True:  # 2. every cell done (or stopped by an error above it), the kernel idle
@@ -361,7 +403,7 @@ def run_as_learner(page, lab: Lab, nb_path: Path, timeout_s: float = 600) -> dic
     clear_outputs(page)
     assert learner_view(page)["figures"] == 0, "clearing the outputs left figures on the page"
     run_all(page)
-    prompts = wait_until_run(page, timeout_s)
+    prompts = wait_until_run(page, timeout_s, lab)
     n = counts["code_cells"]
     if prompts != [f"[{i}]:" for i in range(1, n + 1)]:
         errors = "\n---\n".join(learner_view(page)["errors"])
