@@ -176,7 +176,12 @@ class Learner:
         if len(self.train_dl) == 0:
             raise ValueError("lr_find needs training batches, and the training loader is empty")
         finder = self.lr_finder = LRFinder(start_lr, end_lr, num_it)
-        self.fit(math.ceil(num_it / len(self.train_dl)), start_lr, cbs=[finder])
+        bars = [cb for cb in self.cbs if isinstance(cb, ProgressCallback)]
+        self.remove_cbs(bars)   # no bar, and no table of epochs without validation
+        try:
+            self.fit(math.ceil(num_it / len(self.train_dl)), start_lr, cbs=[finder])
+        finally:
+            self.add_cbs(bars)
         if show_plot:
             finder.plot()
         return finder.suggestion()
@@ -266,7 +271,7 @@ class Recorder(Callback):
             per_epoch = len(self.losses) / len(self.values)
             ax.plot([per_epoch * (i + 1) for i in range(len(self.values))],
                     [v[1] for v in self.values], "o-", label="validation loss (per epoch)")
-        ax.set(title="Losses while training", xlabel="batches seen", ylabel="loss")
+        ax.set(title="Losses while training", xlabel="batches seen", ylabel="loss (log scale)", yscale="log")
         ax.legend()
         return ax
 
