@@ -131,7 +131,13 @@ CHANGED_JS = """([sel, before]) => { const i = document.querySelector(sel); retu
 
 def test_notebook_03_learning_rate_slider_redraws_the_figure(lab, page, outside_requests):
     _, view = run_with_no_new_errors(page, lab, NOTEBOOK_03, timeout_s=300)
+    # JupyterLab renders only the cells near the screen: bring the sliders' cell into view first
+    page.locator(".jp-CodeCell", has_text="sgd_explorer(quadratic").first.scroll_into_view_if_needed()
     ui = page.locator(".sgd-explorer")
+    try:
+        ui.first.wait_for(timeout=30_000)
+    except Exception:
+        pass   # the count below says what is missing
     assert ui.count() == 1, f"{ui.count()} SGD explorers (learning-rate sliders) on the page"
     ui.scroll_into_view_if_needed()
     figure = page.locator(FIGURE)
