@@ -92,3 +92,16 @@ def pytest_runtest_setup(item):
         reason = package_index_unreachable()
         if reason:
             pytest.skip(reason)
+
+
+@pytest.fixture
+def no_kaggle_anywhere(tmp_path, monkeypatch):
+    "No TGS_DATA, no Kaggle credentials of any kind, and an empty data folder; returns the home folder."
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("TGS_DATA", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR", "KAGGLE_API_TOKEN",
+                "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "data"))
+    return home

@@ -282,15 +282,8 @@ def test_load_reads_16_bit_and_rgb_masks(tmp_path, synthetic):
 # -- get_tgs: TGS_DATA, the download, and neither --------------------------------------------
 
 @pytest.fixture
-def no_kaggle(tmp_path, monkeypatch):
-    "No TGS_DATA, no Kaggle credentials, and an empty data folder."
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("TGS_DATA", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR", "KAGGLE_API_TOKEN",
-                "XDG_CONFIG_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "data"))
+def no_kaggle(no_kaggle_anywhere, tmp_path):
+    "No TGS_DATA, no Kaggle credentials, and an empty data folder: that folder."
     return tmp_path / "data"
 
 

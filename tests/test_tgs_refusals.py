@@ -31,16 +31,9 @@ def test_train_csv_with_a_byte_order_mark(tmp_path):
 # -- Kaggle's ways of signing in ---------------------------------------------------------------
 
 @pytest.fixture
-def nobody(tmp_path, monkeypatch):
-    "No TGS_DATA, no Kaggle credentials of any kind, and an empty data folder."
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("TGS_DATA", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR", "KAGGLE_API_TOKEN",
-                "XDG_CONFIG_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "data"))
-    return home
+def nobody(no_kaggle_anywhere):
+    "No TGS_DATA, no Kaggle credentials of any kind, and an empty data folder: the home folder."
+    return no_kaggle_anywhere
 
 
 @pytest.mark.parametrize("how", ["api-token", "access-token-file", "access-token-txt", "xdg-config",
