@@ -15,8 +15,8 @@ def validation_targets():
     return torch.tensor([1] * 1010 + [0] * 1028).unsqueeze(1)
 
 
-# Notebook 06's exercises (checks below, in helpers.exercises.nb06) are not in its stored run yet.
-@pytest.mark.parametrize("notebook,module,count", [("05_linear_model.ipynb", nb05, 3)])
+@pytest.mark.parametrize("notebook,module,count", [("05_linear_model.ipynb", nb05, 3),
+                                                   ("06_neural_net_resnet.ipynb", nb06, 3)])
 def test_every_hidden_solution_passes_its_check(notebook, module, count):
     blocks = hidden_solutions(notebook)
     assert len(blocks) == count
@@ -30,7 +30,8 @@ def test_every_hidden_solution_passes_its_check(notebook, module, count):
 
 def test_stored_notebooks_show_the_exercises_unanswered():
     "Each exercise cell is stored with the check's 'Not yet' line: nothing is answered for the learner."
-    for notebook, names in [("05_linear_model.ipynb", ("check_step", "check_batch_accuracy", "check_always_7"))]:
+    for notebook, names in [("05_linear_model.ipynb", ("check_step", "check_batch_accuracy", "check_always_7")),
+                            ("06_neural_net_resnet.ipynb", ("check_param_count", "check_relu", "check_momentum_lr"))]:
         nb = json.loads((ROOT / "notebooks" / notebook).read_text())
         for name in names:
             cells = [c for c in nb["cells"] if c["cell_type"] == "code" and f"{name}(" in "".join(c["source"])]
@@ -152,18 +153,19 @@ def test_check_always_7_names_the_mistake(answer, hint):
 
 # --- notebook 06 ---
 
-@pytest.mark.parametrize("answer", [23581, 23581.0, torch.tensor(23581),
+@pytest.mark.parametrize("answer", [39301, 39301.0, torch.tensor(39301),
                                     sum(p.numel() for p in torch.nn.Sequential(
-                                        torch.nn.Linear(784, 30), torch.nn.ReLU(), torch.nn.Linear(30, 1)).parameters())])
+                                        torch.nn.Linear(784, 50), torch.nn.ReLU(), torch.nn.Linear(50, 1)).parameters())])
 def test_check_param_count_accepts_correct_forms(answer):
     assert nb06.check_param_count(answer).ok
 
 
 @pytest.mark.parametrize("answer,hint", [
-    (784 * 30 + 30, "the weights and the biases of both layers"),
-    (784 * 30, "first layer's weights only"),
-    (784 * 30 + 30 + 30, "bias is missing"),
-    (784 + 30 + 1, "own weight for every pixel"),
+    (784 * 50 + 50, "the weights and the biases of both layers"),
+    (784 * 50, "first layer's weights only"),
+    (784 * 50 + 50 + 50, "bias is missing"),
+    (784 + 50 + 1, "own weight for every pixel"),
+    (23581, "30 hidden units"),
     (..., "replace the `...`"),
 ])
 def test_check_param_count_names_the_mistake(answer, hint):
@@ -198,15 +200,16 @@ def test_check_relu_names_the_mistake(fn, hint):
     assert not verdict.ok and hint in verdict.message, str(verdict)
 
 
-@pytest.mark.parametrize("answer", [0.01, 0.1 * (1 - 0.9), 1e-2, torch.tensor(0.01)])
+@pytest.mark.parametrize("answer", [0.02, 0.1 * (1 - 0.8), 2e-2, torch.tensor(0.02)])
 def test_check_momentum_lr_accepts_correct_forms(answer):
     assert nb06.check_momentum_lr(answer).ok
 
 
 @pytest.mark.parametrize("answer,hint", [
     (0.1, "how many times larger"),
-    (1.0, "larger still"),
-    (0.09, "not to 1 + 0.1"),
+    (0.5, "larger still"),
+    (0.01, "momentum 0.9"),
+    (0.08, "not to 1 + 0.2"),
     (..., "replace the `...`"),
 ])
 def test_check_momentum_lr_names_the_mistake(answer, hint):

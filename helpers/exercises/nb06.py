@@ -1,5 +1,5 @@
-"""Checks for the "Your turn" exercises at the end of notebook 06: simple_net's parameter count,
-a ReLU, and the learning rate that makes momentum a fair comparison."""
+"""Checks for the "Your turn" exercises at the end of notebook 06: the parameter count of a wider
+simple_net, a ReLU, and the learning rate that makes momentum a fair comparison."""
 from __future__ import annotations
 
 import torch
@@ -18,18 +18,24 @@ def _one_number(answer) -> float | None:
     return value.item()
 
 
+HIDDEN = 50  # the exercise's network: 784 -> 50 -> 1
+
+
 def check_param_count(answer) -> Verdict:
-    """(notebook 06) how many numbers `simple_net` learns (784 -> 30 -> 1, a bias in each layer)."""
+    """(notebook 06) how many numbers a `simple_net` with 50 hidden units learns (784 -> 50 -> 1,
+    a bias in each layer)."""
     if answer is Ellipsis or answer is None:
         return not_yet("replace the `...` with your answer, a whole number.")
     value = _one_number(answer)
     if value is None:
         return not_yet("the answer is one whole number.")
-    w1, b1, w2, b2 = 28*28*30, 30, 30*1, 1
+    w1, b1, w2, b2 = 28*28*HIDDEN, HIDDEN, HIDDEN*1, 1
     right = w1 + b1 + w2 + b2
     if value == right:
         return passed(f"{w1:,} + {b1} + {w2} + {b2} = {right:,}. Almost all of them are the first "
-                      "layer's weights: one per pixel for each of the 30 hidden units.")
+                      f"layer's weights: one per pixel for each of the {HIDDEN} hidden units.")
+    if value == 28*28*30 + 30 + 30 + 1:
+        return not_yet("that is the notebook's simple_net, with 30 hidden units; this one has 50.")
     if value == w1 + w2:  # also w1 + b1: both layers' weights, or the first layer alone
         return not_yet("that is either the weights without the biases, or the first layer "
                        "alone: count the weights and the biases of both layers.")
@@ -38,8 +44,8 @@ def check_param_count(answer) -> Verdict:
     if value == w1:
         return not_yet("that is the first layer's weights only; its biases and the second "
                        "layer count too.")
-    if value == 28*28 + 30 + 1 or value == 28*28 + 1:
-        return not_yet("each of the 30 hidden units has its own weight for every pixel.")
+    if value == 28*28 + HIDDEN + 1 or value == 28*28 + 1:
+        return not_yet(f"each of the {HIDDEN} hidden units has its own weight for every pixel.")
     return not_yet("count the first layer's weights (inputs times outputs) and biases (one per "
                    "output), then the same for the second layer, and add them up.")
 
@@ -87,24 +93,27 @@ def check_relu(fn) -> Verdict:
 
 
 def check_momentum_lr(answer) -> Verdict:
-    """(notebook 06) the learning rate at which fastai's `SGD(mom=0.9)` takes steps about as large
-    as plain SGD at 0.1 (its moving sum of gradients grows to about 1/(1 - 0.9) = 10 gradients)."""
+    """(notebook 06) the learning rate at which fastai's `SGD(mom=0.8)` takes steps about as large
+    as plain SGD at 0.1 (its running sum of gradients grows to about 1/(1 - 0.8) = 5 gradients)."""
     if answer is Ellipsis or answer is None:
         return not_yet("replace the `...` with your answer, a learning rate.")
     value = _one_number(answer)
     if value is None:
         return not_yet("the answer is one number, a learning rate.")
-    if abs(value - 0.01) <= 0.0005:
-        return passed("0.01: momentum 0.9 adds up about 1/(1 - 0.9) = 10 gradients, so a tenth of "
+    if abs(value - 0.02) <= 0.0005:
+        return passed("0.02: momentum 0.8 adds up about 1/(1 - 0.8) = 5 gradients, so a fifth of "
                       "the learning rate gives steps about as large as plain SGD's at 0.1.")
+    if abs(value - 0.01) <= 0.0005:
+        return not_yet("that is the answer for momentum 0.9, which adds up about 10 gradients; "
+                       "how many does 0.8 add up?")
     if abs(value - 0.1) <= 0.005:
         return not_yet("at the same learning rate, each momentum step adds up many past "
                        "gradients, so it is larger than a plain step: how many times larger?")
-    if abs(value - 1.0) <= 0.05:
+    if abs(value - 0.5) <= 0.01:
         return not_yet("that makes the steps larger still; momentum's steps are already larger "
                        "than plain SGD's at the same learning rate.")
-    if abs(value - 0.09) <= 0.001 or abs(value - 0.11) <= 0.001:
-        return not_yet("the sum of past gradients grows to about 1/(1 - 0.9) gradients, "
-                       "not to 1 + 0.1: what learning rate undoes that factor?")
-    return not_yet("in the long run the moving sum holds about 1/(1 - 0.9) gradients; divide "
+    if abs(value - 0.08) <= 0.001 or abs(value - 0.12) <= 0.001 or abs(value - 0.1 / 1.2) <= 0.001:
+        return not_yet("the sum of past gradients grows to about 1/(1 - 0.8) gradients, "
+                       "not to 1 + 0.2: what learning rate undoes that factor?")
+    return not_yet("in the long run the running sum holds about 1/(1 - 0.8) gradients; divide "
                    "plain SGD's learning rate by that.")
