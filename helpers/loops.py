@@ -23,9 +23,8 @@ __all__ = ["calc_grad", "train_epoch", "validate_epoch", "BasicOptim", "train_mo
 
 def calc_grad(xb: torch.Tensor, yb: torch.Tensor, model: Callable) -> torch.Tensor:
     "Predict, measure the loss, and add its gradients to the parameters' .grad (notebook 05)."
-    preds = model(xb)
-    loss = mnist_loss(preds, yb)
-    loss.backward()
+    loss = mnist_loss(model(xb), yb)
+    loss.backward()  # adds this batch's gradients to each parameter's .grad
     return loss
 
 
@@ -39,8 +38,8 @@ def train_epoch(model: Callable, dl: Iterable, opt) -> None:
 
 def validate_epoch(model: Callable, valid_dl: Iterable) -> float:
     "Mean of the batch accuracies over the validation set, rounded to 4 places (notebook 05)."
-    accs = [batch_accuracy(model(xb), yb) for xb, yb in valid_dl]
-    return round(torch.stack(accs).mean().item(), 4)
+    per_batch = torch.stack([batch_accuracy(model(xb), yb) for xb, yb in valid_dl])
+    return round(per_batch.mean().item(), 4)
 
 
 class BasicOptim:

@@ -17,15 +17,15 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
 
 def mnist_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     "How far the sigmoid of each prediction is from its 0/1 target, averaged (notebook 04)."
-    predictions = predictions.sigmoid()  # PyTorch's own sigmoid: the same values, and no overflow
-    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+    probs = predictions.sigmoid()  # PyTorch's own sigmoid: the same values, and no overflow
+    miss = torch.where(targets == 1, 1 - probs, probs)  # for a 3, how far below 1; for a 7, above 0
+    return miss.mean()
 
 
 def batch_accuracy(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
     "Share of a batch whose prediction is on the right side of 0.5 (notebook 05)."
-    preds = xb.sigmoid()
-    correct = (preds > 0.5) == yb
-    return correct.float().mean()
+    said_3 = xb.sigmoid() > 0.5  # the model's answer for each image: True means "a 3"
+    return (said_3 == yb).float().mean()
 
 
 def log_softmax(x: torch.Tensor) -> torch.Tensor:
