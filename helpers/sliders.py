@@ -73,14 +73,25 @@ def plot_sgd_run(model: Callable, x, y, w: torch.Tensor, losses: Sequence[float]
     steps = len(losses) - 1
     verdict = label or sgd_verdict(losses)
     ax_fit.scatter(xs, ys, s=18, label="measured")
-    finite = bool(torch.isfinite(w).all())
-    if finite:
+    pad = 0.25 * (ys.max() - ys.min())
+    low, high = ys.min() - pad, ys.max() + pad      # a diverging curve leaves this range
+    missing = None                                  # why the model's curve can't be seen, if so
+    if bool(torch.isfinite(w).all()):
         with torch.no_grad():
             fine = torch.linspace(float(xs.min()), float(xs.max()), 100)
-            ax_fit.plot(fine.numpy(), _as_numpy(model(fine, w)), color="tab:red", lw=2,
-                        label="model")
-    pad = 0.25 * (ys.max() - ys.min())
-    ax_fit.set_ylim(ys.min() - pad, ys.max() + pad)  # a diverging curve leaves the picture
+            curve = _as_numpy(model(fine, w))
+        inside = (curve >= low) & (curve <= high)
+        ax_fit.plot(fine.numpy(), curve, color="tab:red", lw=2,
+                    label="model" if inside.all() else "model (partly off the chart)"
+                    if inside.any() else "model (off the chart)")
+        if not inside.any():
+            missing = "the model's curve is off the chart"
+    else:
+        missing = "the model's numbers overflowed: no curve to draw"
+    if missing:
+        ax_fit.text(0.5, 0.06, missing, transform=ax_fit.transAxes, ha="center", fontsize=9,
+                    color="tab:red")
+    ax_fit.set_ylim(low, high)
     ax_fit.set(title=f"lr = {lr:.1e}, after {steps} steps: {verdict}", xlabel="time (s)",
                ylabel="speed")
     ax_fit.legend(fontsize=8, loc="upper center")

@@ -99,3 +99,15 @@ def test_the_still_picture_has_a_column_per_setting():
         ["lr = 1e-07: too small", "lr = 1e-05: just right", "lr = 4e-05: diverges"]
     assert fig._suptitle.get_text().startswith("40 steps")
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
+
+
+def test_a_curve_off_the_chart_is_said_to_be():
+    "The fit panel keeps the data's range; when the model's curve has left it, the panel says so."
+    time, speed, params = roller_coaster()
+    w, losses = run_sgd(quadratic, mse, time, speed, params, lr=4.5e-5, steps=40)
+    ax = plot_sgd_run(quadratic, time, speed, w, losses, 4.5e-5).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["measured", "model (off the chart)"]
+    assert any("off the chart" in t.get_text() for t in ax.texts)
+    w, losses = run_sgd(quadratic, mse, time, speed, params, lr=1e-5, steps=40)
+    ax = plot_sgd_run(quadratic, time, speed, w, losses, 1e-5).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["measured", "model"] and not ax.texts
