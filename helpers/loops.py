@@ -45,7 +45,8 @@ def validate_epoch(model: Callable, valid_dl: Iterable) -> float:
 class BasicOptim:
     "The simplest optimiser: step each parameter against its gradient (notebook 05)."
     def __init__(self, params, lr: float):
-        self.params, self.lr = list(params), lr
+        self.params = list(params)  # kept as a list: a generator could be looped over only once
+        self.lr = lr
 
     def step(self, *args, **kwargs):
         with torch.no_grad():

@@ -36,10 +36,8 @@ def linear1(xb: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) -> torc
 def simple_net(xb: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
                b2: torch.Tensor) -> torch.Tensor:
     "Two linear layers with a ReLU between them (notebook 06)."
-    res = xb@w1 + b1
-    res = res.max(torch.tensor(0.0))
-    res = res@w2 + b2
-    return res
+    hidden = (xb@w1 + b1).max(torch.tensor(0.0))  # 30 numbers per image, the negative ones set to 0
+    return hidden@w2 + b2
 
 
 def conv_block(ni: int, nf: int, stride: int = 1, ks: int = 3) -> nn.Sequential:
