@@ -94,6 +94,8 @@ def merge(record: dict, notebook: str, seed: int, guards: list[dict]) -> None:
         if e is None or (e["floor"], e["book"]) != (g["above"], g["book"]):
             e = entries[g["what"]] = {"floor": g["above"], "book": g["book"], "values": {}}
         e["values"][str(seed)] = round(g["value"], 6)
+    if notebook in record.get("pending", {}) and not pending:
+        del record["pending"][notebook]   # nothing of this notebook waits any more
 
 
 def rows(record: dict, notebooks=None) -> list[dict]:
