@@ -7,7 +7,7 @@ docstring names that notebook. The modules follow the data's path through the se
     device    where tensors and models live (the GPU when there is one)
     data      the MNIST archives on disk: download or offline mirror, all-or-nothing extraction
     tensors   folders of PNG files to cached tensors, and the validation split
-    batches   mini-batches sliced from tensors, and augmentation
+    batches   mini-batches sliced from tensors, with random shifts
     models    from the pixel-similarity baseline to a convolutional network
     losses    losses and metrics
     loops     training loops written by hand
@@ -29,7 +29,7 @@ from .device import default_device
 from .data import MnistDataError, check_mnist_folder, data_dir, get_mnist
 from .tensors import (MNIST_MEAN, MNIST_STD, image_files, load_3s_and_7s, load_digits, load_mnist,
                       split_train_valid)
-from .batches import TensorLoader, random_shift, take_shifted
+from .batches import TensorLoader, take_shifted
 from .models import conv_block, init_params, is_3, linear1, mnist_cnn, mnist_distance, simple_net
 from .losses import batch_accuracy, cross_entropy, log_softmax, mnist_loss, sigmoid, softmax
 from .loops import (BasicOptim, accuracy_of, calc_grad, predict, train_epoch,
@@ -47,7 +47,7 @@ __all__ = [
     "data_dir", "get_mnist",
     # tensors, batches
     "MNIST_MEAN", "MNIST_STD", "image_files", "load_digits", "load_3s_and_7s", "load_mnist",
-    "split_train_valid", "TensorLoader", "take_shifted", "random_shift",
+    "split_train_valid", "TensorLoader", "take_shifted",
     # models, losses
     "mnist_distance", "is_3", "init_params", "linear1", "simple_net", "conv_block", "mnist_cnn",
     "sigmoid", "mnist_loss", "batch_accuracy", "log_softmax", "softmax", "cross_entropy",

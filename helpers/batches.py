@@ -1,10 +1,9 @@
-"""Mini-batches straight from tensors in memory, and augmentation on whole batches (notebook 07).
+"""Mini-batches straight from tensors in memory, with random shifts as augmentation (notebook 07).
 
 Step three of the data path: `TensorLoader` slices batches out of the cached uint8 tensors of
 `tensors.py`, on the course's device, with no per-image Python work. Its `shift` moves every
-image by a few pixels in the same indexing step that gathers the batch (`take_shifted`);
-`random_shift` does the same to a batch that is already made, for any loader. Both work in
-hand-written loops and in fastai's `Learner`.
+image by a few pixels in the same indexing step that gathers the batch (`take_shifted`). It
+works in hand-written loops and in fastai's `Learner`.
 """
 from __future__ import annotations
 
@@ -17,20 +16,7 @@ import torch.nn.functional as F
 from .device import default_device
 from .tensors import MNIST_MEAN, MNIST_STD
 
-__all__ = ["TensorLoader", "take_shifted", "random_shift"]
-
-
-def random_shift(x: torch.Tensor, max_shift: int = 2, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Move each image of a batch (b, 1, h, w) by its own random whole-pixel offset of up to
-    `max_shift` in each direction, filling with zeros (notebook 07)."""
-    b, c, h, w = x.shape
-    s = max_shift
-    padded = F.pad(x, (s, s, s, s))
-    offs = torch.randint(0, 2*s + 1, (2, b), device=x.device, generator=generator)
-    rows = offs[0][:, None] + torch.arange(h, device=x.device)  # (b, h)
-    cols = offs[1][:, None] + torch.arange(w, device=x.device)  # (b, w)
-    bi = torch.arange(b, device=x.device)[:, None, None]
-    return padded[bi, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
+__all__ = ["TensorLoader", "take_shifted"]
 
 
 def take_shifted(padded: torch.Tensor, idx: torch.Tensor, shift: int,
@@ -55,7 +41,7 @@ class TensorLoader:
     (rows of 784 with `flat`) on `device` (default: `default_device()`), with the labels.
     Shuffling draws a new order every epoch. `shift` moves each image by up to that many pixels,
     a new random offset every time (`take_shifted`); `augment`, a function, changes the float
-    batches (such as `random_shift`). `drop_last` leaves out a last, smaller batch. Iterating
+    batches. `drop_last` leaves out a last, smaller batch. Iterating
     twice gives two epochs. fastai's `Learner` accepts it inside `DataLoaders(train, valid)`.
     """
 

@@ -65,7 +65,7 @@ def train_model(model: Callable, epochs: int, dl: Iterable, valid_dl: Iterable, 
     for i in range(epochs):
         train_epoch(model, dl, opt)
         accs.append(validate_epoch(model, valid_dl))
-        print(f' {accs[-1]}', end='')
+        print(f' {accs[-1]:.4f}', end='')
     print()
     return accs
 

@@ -271,8 +271,8 @@ def get_tgs() -> Path:
         if not kaggle_credentials():
             raise TgsNotConfigured(
                 f"The TGS competition data is not on this machine: set {TGS_ENV} to the folder of "
-                f"an unzipped Kaggle download, or put your kaggle.json in ~/.kaggle/ (or set "
-                f"KAGGLE_USERNAME and KAGGLE_KEY) after accepting the competition's rules on "
-                f"kaggle.com.")
+                f"an unzipped Kaggle download, or sign in to Kaggle by setting KAGGLE_API_TOKEN to "
+                f"a token from your account's settings (or with a kaggle.json in ~/.kaggle/) after "
+                f"accepting the competition's rules on kaggle.com.")
         archive = _kaggle_download(root / "archive")
         return _extract_tgs(archive, root, COMPETITION_COUNTS)

@@ -21,8 +21,9 @@ def check_masks(masks, ndim: int, who: str) -> np.ndarray:
         hint = {(3, 2): ': for a single mask, add the batch axis with mask[None]',
                 (2, 3): ': encode the masks one at a time'}.get((ndim, arr.ndim), '')
         raise ValueError(f'{who} takes {wanted}, not an array of shape {arr.shape}{hint}.')
-    if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
-        other = arr[~np.isin(arr, (0, 1))].flat[0]
+    others = arr[~np.isin(arr, (0, 1))] if arr.dtype != bool else arr[:0]
+    if others.size:
+        other = others.flat[0]
         raise ValueError(f'{who} takes masks of 0s and 1s (or booleans), but these hold other '
                          f'values, such as {other}: turn probabilities into a mask first, for '
                          f'example with probs > 0.5.')

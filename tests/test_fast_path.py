@@ -6,7 +6,7 @@ from torch import nn
 
 import helpers
 from helpers import (TensorLoader, accuracy_of, conv_block, cross_entropy, load_mnist, log_softmax,
-                     mnist_cnn, predict, random_shift, softmax, split_train_valid, take_shifted,
+                     mnist_cnn, predict, softmax, split_train_valid, take_shifted,
                      train_model_one_cycle)
 from conftest import png_bytes
 
@@ -96,16 +96,6 @@ def test_tensor_loader_shifts_without_losing_the_digit():
     assert set(rows.tolist()) <= set(range(8, 13)) and len(set(rows.tolist())) > 1
     again = next(iter(TensorLoader(img, y, bs=30, shuffle=True, shift=2, device="cpu", seed=0)))[0]
     assert torch.equal(again, xb)   # the loader's seed fixes the shifts too
-
-
-def test_random_shift_moves_without_changing_the_digit():
-    img = torch.zeros(1, 1, 28, 28)
-    img[0, 0, 10:18, 12:16] = 1.0
-    out = random_shift(img.repeat(64, 1, 1, 1), max_shift=2)
-    assert out.shape == (64, 1, 28, 28)
-    assert torch.all(out.sum((1, 2, 3)) == img.sum())  # nothing is lost near the middle
-    rows = torch.nonzero(out[:, 0].sum(2))[:, 1].view(64, -1)[:, 0]
-    assert set(rows.tolist()) <= set(range(8, 13)) and len(set(rows.tolist())) > 1
 
 
 def test_mnist_cnn_gives_ten_scores_with_either_head():

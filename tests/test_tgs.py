@@ -305,7 +305,8 @@ def test_neither_way_names_both(no_kaggle):
     with pytest.raises(TgsNotConfigured) as e:
         get_tgs()
     msg = str(e.value)
-    assert "TGS_DATA" in msg and "kaggle.json" in msg and "rules" in msg and one_sentence(msg)
+    assert "TGS_DATA" in msg and "KAGGLE_API_TOKEN" in msg and "kaggle.json" in msg and "rules" in msg
+    assert one_sentence(msg)
     assert not tgs.kaggle_credentials()
 
 
