@@ -12,10 +12,15 @@ the fastai model (skipping its two trainings), then trains
 and scores both as the notebook does (threshold and minimum size chosen on validation). If our
 U-Net stays ahead under fastai's training, the gap is the model; if fastai's model catches up
 under our loop, it is the training. Together with the notebook's own two results (from
-`seed_sweep.json`) that is a 2 x 2 table per seed. A maintainer's tool, not part of the suite:
-about two minutes a seed on two CPU cores. Ends with one JSON line.
+`seed_sweep.json`, which holds seeds 43 and up; seed 42's are in the stored notebook's results
+table) that is a 2 x 2 table per seed. `--variants` instead trains three changed `unet_learner`s
+with fastai's training: an encoder whose first stage keeps the full 128 x 128, batch norm in the
+decoder, and batch norm with fastai's default `last_cross=True`. A maintainer's tool, not part of
+the suite: about two minutes a seed (four with `--variants`) on two CPU cores. Ends with one JSON
+line.
 
     python benchmarks/tgs_gap.py --seeds 42 43 44
+    python benchmarks/tgs_gap.py --variants --seeds 42
 """
 from __future__ import annotations
 
@@ -53,8 +58,32 @@ _res['fastai DynamicUnet, our fit_segmenter'] = _best(salt_probs(_theirs.model, 
 print('TGS-GAP ' + _json.dumps(_res))
 '''
 
+VARIANTS = r'''
+import json as _json
+thresholds, min_sizes = np.round(np.arange(0.3, 0.71, 0.05), 2), (0, 25, 50, 100, 200, 400, 800)
+def _best(probs):
+    return float(tune(probs, valid_masks, thresholds, min_sizes)[2].max())
+def _full_size_encoder(pretrained=False):
+    widths, ins, strides = (8, 16, 32, 64), (3, 8, 16, 32), (1, 2, 2, 2)
+    return nn.Sequential(*[nn.Sequential(ConvLayer(i, w, stride=s), ConvLayer(w, w)) for i, w, s in zip(ins, widths, strides)],
+                         nn.AdaptiveAvgPool2d(1))
+valid_files = [files[i] for i in valid_idx]
+_res = {}
+for _name, _enc, _kw in [('first stage at full size', _full_size_encoder, dict(last_cross=False)),
+                         ('batch norm in the decoder', small_encoder, dict(norm_type=NormType.Batch, last_cross=False)),
+                         ('batch norm and last_cross', small_encoder, dict(norm_type=NormType.Batch))]:
+    seed_everything(SEED)
+    _l = unet_learner(dls, _enc, pretrained=False, n_in=1, n_out=2, loss_func=seg_loss, **_kw)
+    _start = time.perf_counter()
+    with _l.no_bar(), _l.no_logging():
+        _l.fit_one_cycle(EPOCHS, LR)
+    _res[_name + ' (s)'] = round(time.perf_counter() - _start, 1)
+    _res[_name] = _best(fastai_salt_probs(_l, valid_files))
+print('TGS-GAP ' + _json.dumps(_res))
+'''
 
-def prepared(seed: int):
+
+def prepared(seed: int, experiment: str = EXPERIMENT):
     "Notebook 11 with `seed`, cut before its fastai training, without its U-Net training, plus the experiment."
     import nbformat
     nb = with_seed(nbformat.read(NOTEBOOK, as_version=4), seed)
@@ -67,13 +96,13 @@ def prepared(seed: int):
     src = nb.cells[cut].source                                    # keep its prediction function
     cells.append(nbformat.v4.new_code_cell(src[src.index("def fastai_salt_probs"):src.index("\nfastai_probs =")]))
     nb.cells = cells
-    nb.cells.append(nbformat.v4.new_code_cell(EXPERIMENT))
+    nb.cells.append(nbformat.v4.new_code_cell(experiment))
     return nb
 
 
-def run(seed: int, timeout: int) -> dict:
+def run(seed: int, timeout: int, experiment: str = EXPERIMENT) -> dict:
     from nbclient import NotebookClient
-    nb = prepared(seed)
+    nb = prepared(seed, experiment)
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
     text = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("name") == "stdout")
@@ -85,6 +114,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
     p.add_argument("--timeout", type=int, default=1800, help="seconds one cell may take")
+    p.add_argument("--variants", action="store_true", help="train the three changed unet_learners instead")
     args = p.parse_args(argv)
     swept = load_record(RECORD_FILE)["notebooks"].get("11", {})
     notebook_own = {"our UNet, our fit_segmenter": "our U-Net, competition score on validation",
@@ -92,8 +122,8 @@ def main(argv=None) -> int:
     start, table = time.perf_counter(), {}
     for seed in args.seeds:
         t0 = time.perf_counter()
-        res = run(seed, args.timeout)
-        for name, guard in notebook_own.items():
+        res = run(seed, args.timeout, VARIANTS if args.variants else EXPERIMENT)
+        for name, guard in ({} if args.variants else notebook_own).items():
             value = swept.get(guard, {}).get("values", {}).get(str(seed))
             if value is not None:
                 res[name] = value
