@@ -37,12 +37,16 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "11_tgs_salt.ipyn
 FIRST_SKIPPED = "learn.fit_one_cycle(EPOCHS, LR)"          # the notebook's fastai training: stop here
 ALSO_SKIPPED = "fit_segmenter(unet,"                        # the notebook's own U-Net training
 
-EXPERIMENT = r'''
+SCORING = r'''
 import json as _json
+# the notebook's grid of thresholds and minimum sizes: its cell comes after the cut
 thresholds, min_sizes = np.round(np.arange(0.3, 0.71, 0.05), 2), (0, 25, 50, 100, 200, 400, 800)
 def _best(probs):
     return float(tune(probs, valid_masks, thresholds, min_sizes)[2].max())
 valid_files = [files[i] for i in valid_idx]
+'''
+
+EXPERIMENT = SCORING + r'''
 _res = {}
 seed_everything(SEED)
 _ours = Learner(dls, UNet(), loss_func=seg_loss)
@@ -58,16 +62,11 @@ _res['fastai DynamicUnet, our fit_segmenter'] = _best(salt_probs(_theirs.model, 
 print('TGS-GAP ' + _json.dumps(_res))
 '''
 
-VARIANTS = r'''
-import json as _json
-thresholds, min_sizes = np.round(np.arange(0.3, 0.71, 0.05), 2), (0, 25, 50, 100, 200, 400, 800)
-def _best(probs):
-    return float(tune(probs, valid_masks, thresholds, min_sizes)[2].max())
+VARIANTS = SCORING + r'''
 def _full_size_encoder(pretrained=False):
     widths, ins, strides = (8, 16, 32, 64), (3, 8, 16, 32), (1, 2, 2, 2)
     return nn.Sequential(*[nn.Sequential(ConvLayer(i, w, stride=s), ConvLayer(w, w)) for i, w, s in zip(ins, widths, strides)],
                          nn.AdaptiveAvgPool2d(1))
-valid_files = [files[i] for i in valid_idx]
 _res = {}
 for _name, _enc, _kw in [('first stage at full size', _full_size_encoder, dict(last_cross=False)),
                          ('batch norm in the decoder', small_encoder, dict(norm_type=NormType.Batch, last_cross=False)),
