@@ -287,8 +287,8 @@ def install(py: Path, variant: str) -> None:
     reqs.write_text("\n".join(locked_requirements(variant)) + "\n")
     index = ["--index-url", CPU_INDEX, "--extra-index-url", "https://pypi.org/simple"] if variant == "cpu" else []
     # --no-compile: no .pyc for the thousands of modules of torch and friends that the course
-    # never imports (Python compiles what it does import, on first use). On two cores this
-    # brought the first install from about 3.5 minutes down to 2.
+    # never imports; compile_what_the_course_imports (below) does the ones it does. On two cores
+    # this brought the first install from about 3.5 minutes down to 2.
     run_pip(py, ["install", "-q", "--no-compile", *index, "-r", str(reqs)],
             "installing the pinned packages")
     r = subprocess.run([str(py), "-c", SYNC, str(reqs)], capture_output=True, text=True, cwd=ROOT)
@@ -298,6 +298,41 @@ def install(py: Path, variant: str) -> None:
         run_pip(py, ["uninstall", "-q", "-y", *extra], "removing packages the lock no longer lists")
     run_pip(py, ["install", "-q", "--no-deps", "--no-build-isolation", "-e", "."],
             "installing the course's helpers")
+    compile_what_the_course_imports(py)
+
+
+# What a notebook's kernel, the test suite and JupyterLab import. Python usually writes a .pyc
+# for each module on first use, but not where PYTHONDONTWRITEBYTECODE is set (many CI systems
+# and containers set it): there every new kernel compiled torch, torchvision (whose import pulls
+# in torch._dynamo and sympy), fastai and scikit-learn from source again, about 25 of the 30
+# seconds its imports took on two cores. Importing them once here, with writing allowed, leaves
+# the .pyc files, which Python reads whatever that setting says.
+# A name ending in ".*" stands for the package and every module in it.
+WARM_UP_MODULES = ["helpers.*", "fastai.vision.all", "scipy.stats", "ipykernel.kernelapp",
+                   "matplotlib_inline.backend_inline", "ipywidgets", "nbclient", "nbval.plugin",
+                   "pytest", "jupyterlab", "jupyter_server.serverapp", "playwright.sync_api"]
+WARM_UP = (
+    "import importlib, pkgutil, sys\n"
+    "sys.dont_write_bytecode = False\n"
+    "def load(name):\n"
+    "    try:\n"
+    "        return importlib.import_module(name)\n"
+    "    except Exception:\n"
+    "        pass\n"   # a module that fails to import fails later, with its own message
+    "for name in sys.argv[1:]:\n"
+    "    package = load(name.removesuffix('.*'))\n"
+    "    if name.endswith('.*') and package is not None:\n"
+    "        for m in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+    "            load(m.name)\n"
+)
+
+
+def compile_what_the_course_imports(py: Path) -> None:
+    "Leave a .pyc beside every module the course imports (see WARM_UP_MODULES)."
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    print("Compiling the modules the notebooks import (once, about a minute) ...", flush=True)
+    subprocess.run([str(py), "-c", WARM_UP, *WARM_UP_MODULES], cwd=ROOT, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def ensure_env(recreate: bool = False, cpu: bool = False) -> Path:
