@@ -2,7 +2,7 @@
 
 Each test opens a copy of a notebook (in JupyterLab's own temporary root), clears its outputs
 and runs every cell through JupyterLab's menus (Edit → Clear Outputs of All Cells, then
-Kernel → Restart Kernel and Run All Cells), then reads and uses the page as a learner would:
+Run → Run All Cells, on the fresh kernel the copy opened with), then reads and uses the page as a learner would:
 
 * notebook 01: no error output, every figure the stored notebook has drawn again, the
   distances the book prints, and no pop-up asking about Jupyter news;
@@ -103,10 +103,6 @@ def draw_with_mouse(page, canvas, strokes) -> None:
         page.mouse.up()  # ends the stroke: the drawing goes to the kernel
 
 
-@pytest.mark.xfail(strict=False, reason="flaky: in about one run in two the page loses its kernel after "
-                   "'Restart Kernel and Run All' (jupyter_server decodes a message on the replaced "
-                   "connection in the wrong websocket format: struct.error in its log), and in some "
-                   "environments the canvas shows only its text form; under investigation")
 def test_notebook_12_reads_digits_drawn_with_the_mouse(lab, page, outside_requests):
     run_with_no_new_errors(page, lab, NOTEBOOK_12, timeout_s=600)
     page.locator(".jp-CodeCell", has_text="canvas = DigitCanvas(").first.scroll_into_view_if_needed()
@@ -138,9 +134,6 @@ FIGURE = ".sgd-explorer img.sgd-explorer-figure"
 CHANGED_JS = """([sel, before]) => { const i = document.querySelector(sel); return i && i.src !== before; }"""
 
 
-@pytest.mark.xfail(strict=False, reason="flaky since notebook 03 grew: in some runs JupyterLab does "
-                   "not render the explorer's widget, in others the redraw after the drag does not "
-                   "arrive within the wait; under investigation")
 def test_notebook_03_learning_rate_slider_redraws_the_figure(lab, page, outside_requests):
     _, view = run_with_no_new_errors(page, lab, NOTEBOOK_03, timeout_s=300)
     # JupyterLab renders only the cells near the screen: bring the sliders' cell into view first
