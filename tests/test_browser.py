@@ -12,7 +12,7 @@ Run → Run All Cells, on the fresh kernel the copy opened with), then reads and
 * notebook 03: the learning-rate slider dragged with the mouse, and the figure redrawn.
 
 Screenshots go to build/browser/ (ignored by git); on a failure a Playwright trace too. A run
-whose kernel is lost (the page shows its status as unknown or dead) fails within a minute, with
+whose kernel is lost (the page shows its status as unknown, dead or starting) fails within a minute, with
 what the server logged about its kernel connections. The machinery lives in
 support/jupyterlab.py, for other browser tests to share. Notebook 12
 trains its models in the browser's kernel (about a minute on two cores): the whole file
@@ -136,7 +136,7 @@ CHANGED_JS = """([sel, before]) => { const i = document.querySelector(sel); retu
 
 def test_notebook_03_learning_rate_slider_redraws_the_figure(lab, page, outside_requests):
     _, view = run_with_no_new_errors(page, lab, NOTEBOOK_03, timeout_s=300)
-    # JupyterLab renders only the cells near the screen: bring the sliders' cell into view first
+    # bring the sliders' cell into view, where the mouse will drag them
     page.locator(".jp-CodeCell", has_text="sgd_explorer(quadratic").first.scroll_into_view_if_needed()
     ui = page.locator(".sgd-explorer")
     try:

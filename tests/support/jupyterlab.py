@@ -316,9 +316,9 @@ PROMPTS_JS = """() => Array.from(document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')).map(e => e.textContent.trim())"""
 DONE = re.compile(r"\[\d+\]:")
 # What JupyterLab shows while it has no working connection to the kernel ("unknown" while it
-# reconnects or after it gave up; "dead" when the kernel is gone; "starting" when the connection
-# died during a restart), and how long a run may show it before the kernel counts as lost. A
-# restart passes through "unknown" and "starting" for a second or two.
+# reconnects or after it gave up; "dead" when the kernel is gone; "starting" when it never came
+# up, or its connection died during a restart), and how long a run may show it before the
+# kernel counts as lost.
 LOST_STATUSES = {None, "unknown", "dead", "starting"}
 LOST_AFTER_S = 40
 # Lines of the server's log that say what went wrong with a kernel or its connection.
@@ -335,13 +335,10 @@ def server_trouble(lab: Lab | None, n: int = 40) -> str:
     return "\n".join(picked[-n:])
 
 
-KERNEL_LOST = "the kernel was lost"
-
-
 def _lost(status, prompts, waited_s: float, lab: Lab | None) -> AssertionError:
     trouble = server_trouble(lab)
     return AssertionError(
-        f"{KERNEL_LOST}: JupyterLab has shown its status as {status!r} for {waited_s:.0f} s "
+        f"the kernel was lost: JupyterLab has shown its status as {status!r} for {waited_s:.0f} s "
         f"(no working connection between the page and the kernel); the cells show {prompts}"
         + (f"\n--- what the server logged:\n{trouble}" if trouble else ""))
 
@@ -428,25 +425,13 @@ def stored_counts(nb_path: Path) -> dict:
 def run_as_learner(page, lab: Lab, nb_path: Path, timeout_s: float = 600) -> dict:
     """Open a copy of the notebook (which starts a fresh kernel), clear its outputs and run it
     with Run → Run All Cells; check that every cell ran, in order. Returns the stored notebook's
-    counts (stored_counts).
-
-    Should the page still lose its kernel (see run_all for the fault that a restart used to
-    trigger), it does what a learner would: shuts the kernel down, reloads the page and runs the
-    notebook again, once, and prints that it did. Any other failure, or a second loss, fails at once."""
+    counts (stored_counts)."""
     counts = stored_counts(nb_path)
-    for attempt in (1, 2):
-        open_notebook(page, lab, lab.add(nb_path))
-        clear_outputs(page)
-        assert learner_view(page)["figures"] == 0, "clearing the outputs left figures on the page"
-        run_all(page)
-        try:
-            prompts = wait_until_run(page, timeout_s, lab)
-            break
-        except AssertionError as e:
-            if attempt == 2 or not str(e).startswith(KERNEL_LOST):
-                raise
-            print(f"{nb_path.name}: {str(e).splitlines()[0]}\n(reloading the page and running it again, once)")
-            lab.shutdown_kernels()
+    open_notebook(page, lab, lab.add(nb_path))
+    clear_outputs(page)
+    assert learner_view(page)["figures"] == 0, "clearing the outputs left figures on the page"
+    run_all(page)
+    prompts = wait_until_run(page, timeout_s, lab)
     n = counts["code_cells"]
     if prompts != [f"[{i}]:" for i in range(1, n + 1)]:
         errors = "\n---\n".join(learner_view(page)["errors"])
